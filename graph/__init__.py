@@ -1,0 +1,93 @@
+"""ChainScout's graph layer: the domain model, the store protocol, the stores and views.
+
+It imports nothing else of ChainScout; every other layer builds on it.
+
+>>> from chainscout.graph import open_store
+>>> with open_store(":memory:") as store:
+...     store.counts().enterprises
+0
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .codes import check_credit_code, is_credit_code
+from .embedded import EmbeddedStore
+from .errors import (
+    BadInputError,
+    ChainScoutError,
+    ConflictError,
+    NotFoundError,
+    Problem,
+    StoreUnavailableError,
+    ValidationFailed,
+)
+from .model import (
+    KNOWN_TAGS,
+    Chain,
+    Confidence,
+    Enterprise,
+    Feeds,
+    InSegment,
+    InvestsIn,
+    Region,
+    RelationType,
+    Segment,
+    Supplies,
+)
+from .regions import check_region_code, is_within, region_level
+from .store import Direction, GraphStore, Neighbourhood, StoreCounts, WriteSummary
+from .tables import GraphBatch, batch_from_models
+from .view import ChainView
+
+__all__ = [
+    "KNOWN_TAGS",
+    "BadInputError",
+    "Chain",
+    "ChainScoutError",
+    "ChainView",
+    "Confidence",
+    "ConflictError",
+    "Direction",
+    "EmbeddedStore",
+    "Enterprise",
+    "Feeds",
+    "GraphBatch",
+    "GraphStore",
+    "InSegment",
+    "InvestsIn",
+    "Neighbourhood",
+    "NotFoundError",
+    "Problem",
+    "Region",
+    "RelationType",
+    "Segment",
+    "StoreCounts",
+    "StoreUnavailableError",
+    "Supplies",
+    "ValidationFailed",
+    "WriteSummary",
+    "batch_from_models",
+    "check_credit_code",
+    "check_region_code",
+    "is_credit_code",
+    "is_within",
+    "open_store",
+    "region_level",
+]
+
+
+def open_store(location: str | Path, *, read_only: bool = False) -> GraphStore:
+    """Open the store at ``location``: a file path (the embedded store) or ``:memory:``.
+
+    ``neo4j://`` and ``bolt://`` addresses name a Neo4j server; that store is not part of
+    this version, and asking for it says so.
+    """
+    text = str(location)
+    if text.startswith(("neo4j://", "neo4j+s://", "bolt://", "bolt+s://")):
+        raise StoreUnavailableError(
+            f"{text} names a Neo4j server, and this version of ChainScout has only the embedded"
+            " store. Use a file path for --store."
+        )
+    return EmbeddedStore(text, read_only=read_only)

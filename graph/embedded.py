@@ -1,0 +1,817 @@
+"""The embedded store: one DuckDB file, nothing to install or run.
+
+Why DuckDB: measured on 1,000,000 firms and 5,000,000 links on one machine, the same schema
+wrote in 15.6 s and extracted a 20-segment view in 0.28 s with DuckDB, against 58 s and 8.4 s
+with SQLite (which hands rows to Python one tuple at a time); DuckDB returns columns straight to
+numpy and Arrow. It is ACID with a write-ahead log, so a process killed in the middle of a write
+leaves the last committed state, and it reopens in milliseconds.
+
+Firms get a compact integer ``nid`` on first write; links are stored between nids. One process
+may hold a store for writing at a time; others then get a clear "store in use" error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, LiteralString
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from .errors import BadInputError, NotFoundError, Problem, StoreUnavailableError, ValidationFailed
+from .model import Chain, Enterprise, Feeds, Region, Segment, Supplies
+from .regions import check_region_code, region_prefix
+from .store import (
+    Direction,
+    Neighbour,
+    Neighbourhood,
+    NeighbourLink,
+    StoreBase,
+    StoreCounts,
+    WriteSummary,
+)
+from .tables import (
+    ENTERPRISES,
+    INVESTMENTS,
+    MEMBERSHIPS,
+    SUPPLIES,
+    GraphBatch,
+    enterprises_to_models,
+    supplies_to_models,
+)
+from .view import CONFIDENCE_CODES, ENV_RATING_CODES, TAG_BITS, ChainView
+
+__all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA: list[LiteralString] = [
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS enterprises (
+        nid INTEGER NOT NULL, id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, aliases VARCHAR[],
+        credit_code VARCHAR, region VARCHAR, address VARCHAR, revenue DOUBLE, employees BIGINT,
+        tags VARCHAR[], energy_intensity DOUBLE, env_rating VARCHAR, rd_share DOUBLE,
+        source VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS supplies (
+        src INTEGER NOT NULL, dst INTEGER NOT NULL, share DOUBLE, volume DOUBLE, source VARCHAR,
+        since DATE, seen DATE[], confidence VARCHAR NOT NULL, PRIMARY KEY (src, dst))""",
+    """CREATE TABLE IF NOT EXISTS memberships (
+        nid INTEGER NOT NULL, segment VARCHAR NOT NULL, share DOUBLE NOT NULL,
+        PRIMARY KEY (nid, segment))""",
+    """CREATE TABLE IF NOT EXISTS investments (
+        src INTEGER NOT NULL, dst INTEGER NOT NULL, share DOUBLE, PRIMARY KEY (src, dst))""",
+    """CREATE TABLE IF NOT EXISTS chains (
+        id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, name_en VARCHAR, description VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS segments (
+        id VARCHAR PRIMARY KEY, chain VARCHAR NOT NULL, position INTEGER NOT NULL,
+        name VARCHAR NOT NULL, name_en VARCHAR, level INTEGER NOT NULL, parent VARCHAR,
+        keywords VARCHAR[], industry_codes VARCHAR[], description VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS feeds (
+        chain VARCHAR NOT NULL, upstream VARCHAR NOT NULL, downstream VARCHAR NOT NULL,
+        coefficient DOUBLE, PRIMARY KEY (upstream, downstream))""",
+    """CREATE TABLE IF NOT EXISTS regions (
+        code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, level VARCHAR NOT NULL,
+        parent VARCHAR)""",
+]
+
+# Merge rules of an enterprise upsert: given fields replace, missing fields keep what is stored,
+# aliases and tags are united. Applying the same row twice changes nothing.
+_ENT_MERGED: LiteralString = """
+    b.id, b.name,
+    list_sort(list_distinct(list_concat(coalesce(e.aliases, []), coalesce(b.aliases, []))))
+        AS aliases,
+    coalesce(b.credit_code, e.credit_code) AS credit_code, coalesce(b.region, e.region) AS region,
+    coalesce(b.address, e.address) AS address, coalesce(b.revenue, e.revenue) AS revenue,
+    coalesce(b.employees, e.employees) AS employees,
+    list_sort(list_distinct(list_concat(coalesce(e.tags, []), coalesce(b.tags, [])))) AS tags,
+    coalesce(b.energy_intensity, e.energy_intensity) AS energy_intensity,
+    coalesce(b.env_rating, e.env_rating) AS env_rating,
+    coalesce(b.rd_share, e.rd_share) AS rd_share,
+    coalesce(b.source, e.source) AS source"""
+_ENT_FIELDS = [f.name for f in ENTERPRISES if f.name != "id"]
+_CONF_RANK: LiteralString = (
+    "CASE {col} WHEN 'reported' THEN 0 WHEN 'inferred' THEN 1 WHEN 'predicted' THEN 2 END"
+)
+
+
+class EmbeddedStore(StoreBase):
+    """A store in one DuckDB file (or ``:memory:``).
+
+    Args:
+        path: the store file; its folder is created when missing.
+        read_only: open without taking the write lock (several readers may share a file).
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.location = str(path)
+        self.read_only = read_only
+        if self.location != ":memory:":
+            p = Path(self.location).expanduser()
+            if read_only and not p.exists():
+                raise StoreUnavailableError(
+                    f"There is no store at {p}. Run `chainscout demo` to build the demo store,"
+                    " or `chainscout load …` to make one from your data."
+                )
+            p.parent.mkdir(parents=True, exist_ok=True)
+            self.location = str(p)
+        try:
+            self._db = duckdb.connect(self.location, read_only=read_only)
+        except duckdb.IOException as err:
+            text = str(err)
+            if "lock" in text.lower():
+                raise StoreUnavailableError(
+                    f"The store {self.location} is in use by another process: close that"
+                    " ChainScout command or server, or use another --store."
+                ) from None
+            raise StoreUnavailableError(f"Cannot open the store {self.location}: {text}") from None
+        except duckdb.Error as err:
+            raise StoreUnavailableError(
+                f"{self.location} is not a ChainScout store (or is damaged): {err}"
+            ) from None
+        if not read_only:
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+            version = self.get_meta("schema_version")
+            if version is None:
+                self.set_meta("schema_version", SCHEMA_VERSION)
+        version = self.get_meta("schema_version")
+        if version not in (None, SCHEMA_VERSION):
+            raise StoreUnavailableError(
+                f"The store {self.location} has schema version {version}; this ChainScout reads"
+                f" version {SCHEMA_VERSION}. Upgrade ChainScout or export and reload the data."
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _sql(
+        self, query: LiteralString, params: list[Any] | None = None
+    ) -> duckdb.DuckDBPyConnection:
+        return self._db.execute(query, params or [])
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreUnavailableError(
+                f"The store {self.location} was opened read-only; open it for writing."
+            )
+
+    # -- meta -------------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._writable()
+        self._sql(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        try:
+            rows = self._sql("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        except duckdb.CatalogException:
+            return None
+        return str(rows[0][0]) if rows else None
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def write(self, batch: GraphBatch) -> WriteSummary:
+        """Upsert a batch in one transaction; raises ``ValidationFailed`` (writing nothing) when a
+        row is bad or a link names an enterprise or segment that is neither stored nor given."""
+        self._writable()
+        problems = batch.problems()
+        if problems:
+            raise ValidationFailed(problems, what="the batch")
+        db = self._db
+        given: dict[str, int] = {}
+        new: dict[str, int] = {}
+        updated: dict[str, int] = {}
+        db.execute("BEGIN TRANSACTION")
+        try:
+            self._write_enterprises(batch.enterprises, given, new, updated)
+            problems = []
+            self._write_supplies(batch.supplies, given, new, updated, problems)
+            self._write_memberships(batch.memberships, given, new, updated, problems)
+            self._write_investments(batch.investments, given, new, updated, problems)
+            if problems:
+                raise ValidationFailed(problems, what="the batch")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            for name in ("b_ent", "b_sup", "b_mem", "b_inv"):
+                db.unregister(name)
+        return WriteSummary(given=given, new=new, updated=updated)
+
+    def _write_enterprises(
+        self, table: pa.Table, given: dict[str, int], new: dict[str, int], upd: dict[str, int]
+    ) -> None:
+        given["enterprises"] = table.num_rows
+        if table.num_rows == 0:
+            return
+        db = self._db
+        db.register("b_ent", table)
+        changed = " OR ".join(f"m.{c} IS DISTINCT FROM e.{c}" for c in _ENT_FIELDS)
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE t_ent AS SELECT m.* FROM (SELECT "
+            + _ENT_MERGED
+            + " FROM b_ent b JOIN enterprises e ON e.id = b.id) m JOIN enterprises e ON e.id = m.id"
+            " WHERE " + changed
+        )
+        upd["enterprises"] = _count(db, "SELECT count(*) FROM t_ent")
+        new["enterprises"] = _count(
+            db, "SELECT count(*) FROM b_ent ANTI JOIN enterprises USING (id)"
+        )
+        cols = ", ".join(ENTERPRISES.names)
+        db.execute(
+            "INSERT INTO enterprises (nid, " + cols + ") SELECT "
+            "(SELECT coalesce(max(nid), -1) FROM enterprises) + row_number() OVER (), "
+            + cols
+            + " FROM b_ent ANTI JOIN enterprises USING (id)"
+        )
+        if upd["enterprises"]:
+            sets = ", ".join(f"{c} = t.{c}" for c in ["name", *_ENT_FIELDS[1:]])
+            db.execute(
+                "UPDATE enterprises SET " + sets + " FROM t_ent t WHERE enterprises.id = t.id"
+            )
+
+    def _nid_problems(
+        self, staged: str, cols: list[tuple[str, str]], kind: str, problems: list[Problem]
+    ) -> None:
+        for id_col, nid_col in cols:
+            rows = self._db.execute(
+                f"SELECT row, {id_col} FROM {staged} WHERE {nid_col} IS NULL ORDER BY row LIMIT 200"
+            ).fetchall()
+            for row, value in rows:
+                problems.append(
+                    Problem(
+                        reason=f"{id_col} {value!r} is not a known enterprise (load it first)",
+                        file=kind,
+                        row=int(row) + 1,
+                        field=id_col,
+                        value=str(value),
+                    )
+                )
+
+    def _write_supplies(
+        self,
+        table: pa.Table,
+        given: dict[str, int],
+        new: dict[str, int],
+        upd: dict[str, int],
+        problems: list[Problem],
+    ) -> None:
+        given["supplies"] = table.num_rows
+        if table.num_rows == 0:
+            return
+        db = self._db
+        db.register("b_sup", table.append_column("row", pa.array(np.arange(table.num_rows))))
+        db.execute(
+            """CREATE OR REPLACE TEMP TABLE s_sup AS
+               SELECT b.*, e1.nid AS src, e2.nid AS dst FROM b_sup b
+               LEFT JOIN enterprises e1 ON e1.id = b.supplier
+               LEFT JOIN enterprises e2 ON e2.id = b.customer"""
+        )
+        self._nid_problems(
+            "s_sup", [("supplier", "src"), ("customer", "dst")], "supplies", problems
+        )
+        if problems:
+            return
+        rank = _CONF_RANK.format(col="confidence")
+        # duplicates in one batch (the same link in several snapshots) fold into one row
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE g_sup AS SELECT src, dst,"
+            " last(share ORDER BY row) FILTER (WHERE share IS NOT NULL) AS share,"
+            " last(volume ORDER BY row) FILTER (WHERE volume IS NOT NULL) AS volume,"
+            " first(source ORDER BY row) FILTER (WHERE source IS NOT NULL) AS source,"
+            " min(since) AS since,"
+            " list_sort(list_distinct(flatten(list(coalesce(seen, []))))) AS seen,"
+            " arg_min(confidence, " + rank + ") AS confidence FROM s_sup GROUP BY src, dst"
+        )
+        merged = (
+            "SELECT g.src, g.dst, coalesce(g.share, s.share) AS share,"
+            " coalesce(g.volume, s.volume) AS volume, coalesce(g.source, s.source) AS source,"
+            " least(g.since, s.since) AS since,"
+            " list_sort(list_distinct(list_concat(coalesce(s.seen, []), g.seen))) AS seen,"
+            " CASE WHEN "
+            + _CONF_RANK.format(col="g.confidence")
+            + " < "
+            + _CONF_RANK.format(col="s.confidence")
+            + " THEN g.confidence ELSE s.confidence END"
+            " AS confidence FROM g_sup g JOIN supplies s ON s.src = g.src AND s.dst = g.dst"
+        )
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE t_sup AS SELECT m.* FROM (" + merged + ") m"
+            " JOIN supplies s ON s.src = m.src AND s.dst = m.dst WHERE "
+            + " OR ".join(
+                f"m.{c} IS DISTINCT FROM s.{c}"
+                for c in ("share", "volume", "source", "since", "seen", "confidence")
+            )
+        )
+        upd["supplies"] = _count(db, "SELECT count(*) FROM t_sup")
+        new["supplies"] = _count(
+            db, "SELECT count(*) FROM g_sup ANTI JOIN supplies USING (src, dst)"
+        )
+        db.execute(
+            "INSERT INTO supplies SELECT src, dst, share, volume, source, since, seen, confidence"
+            " FROM g_sup ANTI JOIN supplies USING (src, dst)"
+        )
+        if upd["supplies"]:
+            db.execute(
+                "UPDATE supplies SET share = t.share, volume = t.volume, source = t.source,"
+                " since = t.since, seen = t.seen, confidence = t.confidence FROM t_sup t"
+                " WHERE supplies.src = t.src AND supplies.dst = t.dst"
+            )
+
+    def _write_memberships(
+        self,
+        table: pa.Table,
+        given: dict[str, int],
+        new: dict[str, int],
+        upd: dict[str, int],
+        problems: list[Problem],
+    ) -> None:
+        given["memberships"] = table.num_rows
+        if table.num_rows == 0:
+            return
+        db = self._db
+        db.register("b_mem", table.append_column("row", pa.array(np.arange(table.num_rows))))
+        db.execute(
+            """CREATE OR REPLACE TEMP TABLE s_mem AS
+               SELECT b.*, e.nid, s.id AS known_segment FROM b_mem b
+               LEFT JOIN enterprises e ON e.id = b.enterprise
+               LEFT JOIN segments s ON s.id = b.segment"""
+        )
+        self._nid_problems("s_mem", [("enterprise", "nid")], "memberships", problems)
+        for row, value in db.execute(
+            "SELECT row, segment FROM s_mem WHERE known_segment IS NULL ORDER BY row LIMIT 200"
+        ).fetchall():
+            problems.append(
+                Problem(
+                    reason=f"segment {value!r} is not in any stored chain (load the chain first)",
+                    file="memberships",
+                    row=int(row) + 1,
+                    field="segment",
+                    value=str(value),
+                )
+            )
+        if problems:
+            return
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE g_mem AS SELECT nid, segment,"
+            " last(share ORDER BY row) AS share FROM s_mem GROUP BY nid, segment"
+        )
+        upd["memberships"] = _count(
+            db,
+            "SELECT count(*) FROM g_mem g JOIN memberships m USING (nid, segment)"
+            " WHERE g.share IS DISTINCT FROM m.share",
+        )
+        new["memberships"] = _count(
+            db, "SELECT count(*) FROM g_mem ANTI JOIN memberships USING (nid, segment)"
+        )
+        db.execute(
+            "INSERT INTO memberships SELECT nid, segment, share FROM g_mem"
+            " ON CONFLICT (nid, segment) DO UPDATE SET share = excluded.share"
+        )
+
+    def _write_investments(
+        self,
+        table: pa.Table,
+        given: dict[str, int],
+        new: dict[str, int],
+        upd: dict[str, int],
+        problems: list[Problem],
+    ) -> None:
+        given["investments"] = table.num_rows
+        if table.num_rows == 0:
+            return
+        db = self._db
+        db.register("b_inv", table.append_column("row", pa.array(np.arange(table.num_rows))))
+        db.execute(
+            """CREATE OR REPLACE TEMP TABLE s_inv AS
+               SELECT b.*, e1.nid AS src, e2.nid AS dst FROM b_inv b
+               LEFT JOIN enterprises e1 ON e1.id = b.investor
+               LEFT JOIN enterprises e2 ON e2.id = b.investee"""
+        )
+        self._nid_problems(
+            "s_inv", [("investor", "src"), ("investee", "dst")], "investments", problems
+        )
+        if problems:
+            return
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE g_inv AS SELECT src, dst,"
+            " last(share ORDER BY row) AS share FROM s_inv GROUP BY src, dst"
+        )
+        upd["investments"] = _count(
+            db,
+            "SELECT count(*) FROM g_inv g JOIN investments i USING (src, dst)"
+            " WHERE g.share IS NOT NULL AND g.share IS DISTINCT FROM i.share",
+        )
+        new["investments"] = _count(
+            db, "SELECT count(*) FROM g_inv ANTI JOIN investments USING (src, dst)"
+        )
+        db.execute(
+            "INSERT INTO investments SELECT src, dst, share FROM g_inv"
+            " ON CONFLICT (src, dst) DO UPDATE SET"
+            " share = coalesce(excluded.share, investments.share)"
+        )
+
+    def upsert_chain(self, chain: Chain) -> None:
+        """Store a chain template, replacing an earlier version of the same chain."""
+        self._writable()
+        db = self._db
+        db.execute("BEGIN TRANSACTION")
+        try:
+            db.execute("DELETE FROM feeds WHERE chain = ?", [chain.id])
+            db.execute("DELETE FROM segments WHERE chain = ?", [chain.id])
+            db.execute(
+                "INSERT INTO chains VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " name = excluded.name, name_en = excluded.name_en,"
+                " description = excluded.description",
+                [chain.id, chain.name, chain.name_en, chain.description],
+            )
+            clash = db.execute(
+                "SELECT id, chain FROM segments WHERE id IN (SELECT unnest(?))",
+                [[s.id for s in chain.segments]],
+            ).fetchall()
+            if clash:
+                raise BadInputError(
+                    f"segment id {clash[0][0]!r} already belongs to chain {clash[0][1]!r}:"
+                    " segment ids are unique across chains (prefix them with the chain id)"
+                )
+            db.executemany(
+                "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [
+                        s.id,
+                        chain.id,
+                        i,
+                        s.name,
+                        s.name_en,
+                        s.level,
+                        s.parent,
+                        list(s.keywords),
+                        list(s.industry_codes),
+                        s.description,
+                    ]
+                    for i, s in enumerate(chain.segments)
+                ],
+            )
+            if chain.feeds:
+                db.executemany(
+                    "INSERT INTO feeds VALUES (?, ?, ?, ?)",
+                    [[chain.id, f.upstream, f.downstream, f.coefficient] for f in chain.feeds],
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def upsert_regions(self, regions: Iterable[Region]) -> None:
+        self._writable()
+        rows = [[r.code, r.name, r.level, r.parent] for r in regions]
+        if not rows:
+            return
+        db = self._db
+        db.execute("BEGIN TRANSACTION")
+        try:
+            db.executemany(
+                "INSERT INTO regions VALUES (?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
+                " name = excluded.name, level = excluded.level, parent = excluded.parent",
+                rows,
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get_enterprise(self, enterprise_id: str) -> Enterprise:
+        found = self.get_enterprises([enterprise_id])
+        if not found:
+            raise NotFoundError("enterprise", enterprise_id)
+        return found[0]
+
+    def get_enterprises(self, ids: Iterable[str]) -> list[Enterprise]:
+        """The stored enterprises among ``ids``, in the order asked (unknown ids are skipped)."""
+        wanted = list(ids)
+        cols = ", ".join(ENTERPRISES.names)
+        table = _arrow(
+            self._db,
+            "SELECT " + cols + " FROM enterprises WHERE id IN (SELECT unnest(?))",
+            [wanted],
+        )
+        by_id = {e.id: e for e in enterprises_to_models(table)}
+        return [by_id[i] for i in wanted if i in by_id]
+
+    def find_enterprises(self, text: str, limit: int = 20) -> list[Enterprise]:
+        """Firms whose id, credit code, name or alias contains ``text``, largest first."""
+        cols = ", ".join(ENTERPRISES.names)
+        table = _arrow(
+            self._db,
+            "SELECT " + cols + " FROM enterprises WHERE id = ? OR credit_code = ?"
+            " OR contains(name, ?) OR list_contains(aliases, ?)"
+            " ORDER BY (id = ?) DESC, revenue DESC NULLS LAST, id LIMIT ?",
+            [text, text.upper(), text, text, text, limit],
+        )
+        return enterprises_to_models(table)
+
+    def supplies_of(self, enterprise_id: str) -> list[Supplies]:
+        """Every stored supply link in which the firm is supplier or customer."""
+        nid = self._nid(enterprise_id)
+        table = _arrow(
+            self._db,
+            """SELECT e1.id AS supplier, e2.id AS customer, s.share, s.volume, s.source, s.since,
+                      s.seen, s.confidence
+               FROM supplies s JOIN enterprises e1 ON e1.nid = s.src
+               JOIN enterprises e2 ON e2.nid = s.dst
+               WHERE s.src = ? OR s.dst = ? ORDER BY supplier, customer""",
+            [nid, nid],
+        )
+        return supplies_to_models(table)
+
+    def _nid(self, enterprise_id: str) -> int:
+        rows = self._db.execute(
+            "SELECT nid FROM enterprises WHERE id = ?", [enterprise_id]
+        ).fetchall()
+        if not rows:
+            raise NotFoundError("enterprise", enterprise_id)
+        return int(rows[0][0])
+
+    def list_chains(self) -> list[Chain]:
+        ids = [r[0] for r in self._db.execute("SELECT id FROM chains ORDER BY id").fetchall()]
+        return [self.get_chain(i) for i in ids]
+
+    def get_chain(self, chain_id: str) -> Chain:
+        rows = self._db.execute(
+            "SELECT id, name, name_en, description FROM chains WHERE id = ?", [chain_id]
+        ).fetchall()
+        if not rows:
+            raise NotFoundError("chain", chain_id)
+        row = rows[0]
+        segments = [
+            Segment(
+                id=r[0],
+                chain=r[1],
+                name=r[2],
+                name_en=r[3],
+                level=r[4],
+                parent=r[5],
+                keywords=tuple(r[6] or ()),
+                industry_codes=tuple(r[7] or ()),
+                description=r[8],
+            )
+            for r in self._db.execute(
+                "SELECT id, chain, name, name_en, level, parent, keywords, industry_codes,"
+                " description FROM segments WHERE chain = ? ORDER BY position",
+                [chain_id],
+            ).fetchall()
+        ]
+        feeds = [
+            Feeds(upstream=r[0], downstream=r[1], coefficient=r[2])
+            for r in self._db.execute(
+                "SELECT upstream, downstream, coefficient FROM feeds WHERE chain = ?"
+                " ORDER BY upstream, downstream",
+                [chain_id],
+            ).fetchall()
+        ]
+        return Chain(
+            id=row[0], name=row[1], name_en=row[2], description=row[3],
+            segments=tuple(segments), feeds=tuple(feeds),
+        )  # fmt: skip
+
+    def list_regions(self) -> list[Region]:
+        return [
+            Region(code=r[0], name=r[1], level=r[2], parent=r[3])
+            for r in self._db.execute(
+                "SELECT code, name, level, parent FROM regions ORDER BY code"
+            ).fetchall()
+        ]
+
+    def get_region(self, code: str) -> Region:
+        rows = self._db.execute(
+            "SELECT code, name, level, parent FROM regions WHERE code = ?", [code.strip().upper()]
+        ).fetchall()
+        if not rows:
+            raise NotFoundError("region", code)
+        row = rows[0]
+        return Region(code=row[0], name=row[1], level=row[2], parent=row[3])
+
+    def counts(self) -> StoreCounts:
+        names: list[LiteralString] = [
+            "enterprises", "supplies", "memberships", "investments", "chains", "segments",
+            "feeds", "regions",
+        ]  # fmt: skip
+        values = self._db.execute(
+            "SELECT " + ", ".join(f"(SELECT count(*) FROM {n})" for n in names)
+        ).fetchall()[0]
+        return StoreCounts(**dict(zip(names, (int(v) for v in values), strict=True)))
+
+    def neighbours(
+        self,
+        enterprise_id: str,
+        hops: int = 1,
+        direction: Direction | str = Direction.BOTH,
+        budget: int = 500,
+    ) -> Neighbourhood:
+        """Firms up to ``hops`` supply links away, at most ``budget`` of them (centre included);
+        at each hop the largest firms by revenue (then id) are kept first."""
+        direction = Direction(direction)
+        if hops < 0:
+            raise BadInputError(f"hops must be 0 or more, not {hops}")
+        if budget < 1:
+            raise BadInputError(f"the node budget must be at least 1, not {budget}")
+        db = self._db
+        center = self._nid(enterprise_id)
+        visited: dict[int, int] = {center: 0}
+        frontier = [center]
+        truncated = False
+        steps: list[LiteralString] = []
+        if direction in (Direction.OUT, Direction.BOTH):
+            steps.append("SELECT s.dst AS nid FROM supplies s WHERE s.src IN (SELECT unnest($f))")
+        if direction in (Direction.IN, Direction.BOTH):
+            steps.append("SELECT s.src AS nid FROM supplies s WHERE s.dst IN (SELECT unnest($f))")
+        reach: LiteralString = " UNION ".join(steps)
+        for hop in range(1, hops + 1):
+            if not frontier:
+                break
+            room = budget - len(visited)
+            rows = db.execute(
+                "SELECT e.nid FROM (" + reach + ") r JOIN enterprises e ON e.nid = r.nid"
+                " WHERE NOT list_contains($v, e.nid)"
+                " ORDER BY e.revenue DESC NULLS LAST, e.id LIMIT $room",
+                {"f": frontier, "v": list(visited), "room": max(room, 0) + 1},
+            ).fetchall()
+            if len(rows) > room:
+                truncated = True
+                rows = rows[:room]
+            frontier = [int(r[0]) for r in rows]
+            for nid in frontier:
+                visited[nid] = hop
+            if room <= 0:
+                break
+        nids = list(visited)
+        nodes = db.execute(
+            "SELECT nid, id, name, region FROM enterprises WHERE nid IN (SELECT unnest(?))", [nids]
+        ).fetchall()
+        by_nid = {int(r[0]): r for r in nodes}
+        ordered = sorted(nids, key=lambda n: (visited[n], by_nid[n][1]))
+        links = db.execute(
+            """SELECT e1.id, e2.id, s.confidence FROM supplies s
+               JOIN enterprises e1 ON e1.nid = s.src JOIN enterprises e2 ON e2.nid = s.dst
+               WHERE s.src IN (SELECT unnest($n)) AND s.dst IN (SELECT unnest($n))
+               ORDER BY e1.id, e2.id""",
+            {"n": nids},
+        ).fetchall()
+        return Neighbourhood(
+            center=enterprise_id,
+            hops=hops,
+            direction=direction,
+            budget=budget,
+            truncated=truncated,
+            nodes=[
+                Neighbour(id=by_nid[n][1], name=by_nid[n][2], region=by_nid[n][3], hop=visited[n])
+                for n in ordered
+            ],
+            links=[NeighbourLink(supplier=a, customer=b, confidence=c) for a, b, c in links],
+        )
+
+    def view(self, chain_id: str, home_region: str) -> ChainView:
+        """The view of one chain from one home region (see ``graph.view``)."""
+        try:
+            home = check_region_code(home_region)
+        except ValueError as err:
+            raise BadInputError(f"home region: {err}") from None
+        chain = self.get_chain(chain_id)
+        segment_ids = [s.id for s in chain.ordered_segments()]
+        db = self._db
+        mem = _arrow(
+            db,
+            "SELECT nid, segment, share FROM memberships WHERE segment IN (SELECT unnest(?))",
+            [segment_ids],
+        )
+        nids = np.unique(mem["nid"].to_numpy()) if mem.num_rows else np.zeros(0, np.int32)
+        db.register("v_nodes", pa.table({"nid": pa.array(nids, pa.int32())}))
+        try:
+            ent = _arrow(
+                db,
+                """SELECT e.nid, e.id, e.name, e.region, e.revenue, e.employees, e.tags,
+                          e.energy_intensity, e.env_rating, e.rd_share
+                   FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.nid""",
+            )
+            links = _arrow(
+                db,
+                """SELECT s.src, s.dst, s.share, s.volume, s.confidence,
+                          coalesce(list_max(s.seen), s.since) AS last_seen,
+                          coalesce(len(s.seen), 0) AS times_seen
+                   FROM supplies s SEMI JOIN v_nodes a ON a.nid = s.src
+                   SEMI JOIN v_nodes b ON b.nid = s.dst""",
+            )
+        finally:
+            db.unregister("v_nodes")
+        ent_nid = ent["nid"].to_numpy()
+        seg_pos = {s: i for i, s in enumerate(segment_ids)}
+        tags = ent["tags"].to_pylist()
+        tag_bits = np.array(
+            [sum(TAG_BITS.get(t, 0) for t in (ts or ())) for ts in tags], dtype=np.int64
+        )
+        env = np.array(
+            [ENV_RATING_CODES.get(r or "", 0) for r in ent["env_rating"].to_pylist()], np.int8
+        )
+        conf = np.array(
+            [CONFIDENCE_CODES.get(c, 0) for c in links["confidence"].to_pylist()], np.int8
+        )
+        last_seen = links["last_seen"].cast(pa.int32()).to_numpy(zero_copy_only=False)
+        return ChainView.from_arrays(
+            chain=chain,
+            home_region=home,
+            ids=ent["id"].to_numpy(zero_copy_only=False),
+            names=ent["name"].to_numpy(zero_copy_only=False),
+            regions=ent["region"].to_numpy(zero_copy_only=False),
+            segment_ids=segment_ids,
+            member_firm=np.searchsorted(ent_nid, mem["nid"].to_numpy()),
+            member_segment=np.array([seg_pos[s] for s in mem["segment"].to_pylist()], np.int64),
+            member_share=mem["share"].to_numpy(),
+            supplier=np.searchsorted(ent_nid, links["src"].to_numpy()),
+            customer=np.searchsorted(ent_nid, links["dst"].to_numpy()),
+            revenue=_floats(ent["revenue"]),
+            employees=_floats(ent["employees"]),
+            tag_bits=tag_bits,
+            energy_intensity=_floats(ent["energy_intensity"]),
+            env_rating=env,
+            rd_share=_floats(ent["rd_share"]),
+            link_share=_floats(links["share"]),
+            link_volume=_floats(links["volume"]),
+            link_confidence=conf,
+            link_last_seen=np.where(np.isnan(last_seen.astype(float)), -1, last_seen).astype(
+                np.int64
+            )
+            if len(last_seen)
+            else np.zeros(0, np.int64),
+            link_times_seen=links["times_seen"].to_numpy().astype(np.int32),
+        )
+
+    def local_count(self, home_region: str) -> int:
+        """How many stored firms lie inside a home region."""
+        home = check_region_code(home_region)
+        prefix = region_prefix(home)
+        if len(home) == 2 and home != "CN":
+            return _count(self._db, "SELECT count(*) FROM enterprises WHERE region = ?", [home])
+        return _count(
+            self._db,
+            "SELECT count(*) FROM enterprises WHERE len(region) = 6 AND starts_with(region, ?)",
+            [prefix],
+        )
+
+    def export_tables(self, batch_rows: int = 100_000) -> Iterator[GraphBatch]:
+        """The whole store as batches (enterprises first, then links), for export and copy."""
+        db = self._db
+        ent_cols = ", ".join(ENTERPRISES.names)
+        queries: list[tuple[str, str, pa.Schema]] = [
+            ("enterprises", f"SELECT {ent_cols} FROM enterprises ORDER BY nid", ENTERPRISES),
+            (
+                "supplies",
+                """SELECT e1.id AS supplier, e2.id AS customer, s.share, s.volume, s.source,
+                          s.since, s.seen, s.confidence
+                   FROM supplies s JOIN enterprises e1 ON e1.nid = s.src
+                   JOIN enterprises e2 ON e2.nid = s.dst ORDER BY s.src, s.dst""",
+                SUPPLIES,
+            ),
+            (
+                "memberships",
+                """SELECT e.id AS enterprise, m.segment, m.share FROM memberships m
+                   JOIN enterprises e ON e.nid = m.nid ORDER BY m.nid, m.segment""",
+                MEMBERSHIPS,
+            ),
+            (
+                "investments",
+                """SELECT e1.id AS investor, e2.id AS investee, i.share FROM investments i
+                   JOIN enterprises e1 ON e1.nid = i.src JOIN enterprises e2 ON e2.nid = i.dst
+                   ORDER BY i.src, i.dst""",
+                INVESTMENTS,
+            ),
+        ]
+        for name, query, schema in queries:
+            reader = db.sql(query).to_arrow_reader(batch_rows)
+            for rb in reader:
+                yield GraphBatch(**{name: pa.Table.from_batches([rb]).cast(schema)})
+
+
+def _count(
+    db: duckdb.DuckDBPyConnection, query: LiteralString, params: list[Any] | None = None
+) -> int:
+    rows = db.execute(query, params or []).fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def _floats(col: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(col.cast(pa.float64()).fill_null(np.nan).to_numpy(), dtype=np.float64)
+
+
+def _arrow(db: duckdb.DuckDBPyConnection, query: str, params: object = None) -> pa.Table:
+    """Run a query and return its result as an Arrow table, without a copy through DB-API."""
+    return db.sql(query, params=params).to_arrow_table()

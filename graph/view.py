@@ -1,0 +1,298 @@
+"""Views: the part of the graph one question needs, held as arrays.
+
+A :class:`ChainView` is one chain seen from one home region: the firms in the chain's segments
+(local and outside), their segment memberships and the supply links among them. Firms are rows
+``0..n-1``; segments are columns ``0..m-1`` in upstream-to-downstream order. Attributes are numpy
+arrays (NaN where unknown); adjacency is CSR in both directions, about 18 bytes per edge. A
+networkx DiGraph is built on demand for what networkx does well on a bounded graph.
+
+Analyses vectorise over these arrays; they never loop over networkx attribute dicts.
+
+Example:
+    >>> v = ChainView.from_arrays(
+    ...     chain=None, home_region="440300", ids=["a", "b", "c"],
+    ...     regions=["440305", "320500", None],
+    ...     member_firm=[0, 1, 2], member_segment=[0, 0, 1], member_share=[1.0, 1.0, 1.0],
+    ...     supplier=[1, 2], customer=[0, 1], segment_ids=["s1", "s2"])
+    >>> v.is_local.tolist(), v.suppliers_of(0).tolist(), v.customers_of(1).tolist()
+    ([True, False, False], [1], [0])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+from .model import KNOWN_TAGS, Chain, Confidence
+from .regions import is_within, region_prefix
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["CONFIDENCE_CODES", "ENV_RATING_CODES", "TAG_BITS", "ChainView", "local_mask"]
+
+#: Bit of each known tag in :attr:`ChainView.tag_bits`.
+TAG_BITS: dict[str, int] = {tag: 1 << i for i, tag in enumerate(KNOWN_TAGS)}
+#: Code of each environmental rating in :attr:`ChainView.env_rating` (0: unknown).
+ENV_RATING_CODES: dict[str, int] = {"A": 1, "B": 2, "C": 3, "D": 4}
+#: Code of each link confidence in :attr:`ChainView.link_confidence`.
+CONFIDENCE_CODES: dict[str, int] = {c.value: i for i, c in enumerate(Confidence)}
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def local_mask(regions: npt.NDArray[Any], home_region: str) -> BoolArray:
+    """Vectorised :func:`~chainscout.graph.regions.is_within` over an array of region codes."""
+    values = np.asarray(regions, dtype=object)
+    present = np.array([isinstance(r, str) and r != "" for r in values], dtype=bool)
+    out = np.zeros(len(values), dtype=bool)
+    if not present.any():
+        return out
+    codes = values[present].astype(str)
+    prefix = region_prefix(home_region)
+    if len(home_region) == 2 and home_region != "CN":
+        hit = codes == home_region
+    elif home_region == "CN":
+        hit = np.char.str_len(codes) == 6
+    else:
+        hit = (np.char.str_len(codes) == 6) & np.char.startswith(codes, prefix)
+    out[np.flatnonzero(present)] = hit
+    return out
+
+
+@dataclass(eq=False)
+class ChainView:
+    """One chain and one home region as arrays (see the module docstring)."""
+
+    chain: Chain | None
+    home_region: str
+    segment_ids: list[str]
+    # firms, one row each
+    ids: npt.NDArray[np.object_]
+    names: npt.NDArray[np.object_]
+    regions: npt.NDArray[np.object_]
+    is_local: BoolArray
+    revenue: FloatArray
+    employees: FloatArray
+    tag_bits: npt.NDArray[np.int64]
+    energy_intensity: FloatArray
+    env_rating: npt.NDArray[np.int8]
+    rd_share: FloatArray
+    # memberships: firm x segment, value = share of the firm's business
+    membership: sparse.csr_array
+    # supply links, sorted by (supplier, customer); CSR over suppliers
+    out_indptr: IntArray
+    out_indices: IntArray
+    link_share: FloatArray
+    link_volume: FloatArray
+    link_confidence: npt.NDArray[np.int8]
+    link_last_seen: npt.NDArray[np.int64]  # days since 1970-01-01, -1 when unknown
+    link_times_seen: npt.NDArray[np.int32]
+    # reverse CSR over customers; in_links maps each position to the link index above
+    in_indptr: IntArray = field(init=False)
+    in_indices: IntArray = field(init=False)
+    in_links: IntArray = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        supplier = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.out_indptr))
+        order = np.lexsort((supplier, self.out_indices))
+        self.in_links = order.astype(np.int64)
+        self.in_indices = supplier[order]
+        counts = np.bincount(self.out_indices, minlength=n)
+        self.in_indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+
+    # -- sizes -------------------------------------------------------------------------------
+
+    @property
+    def n_firms(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.segment_ids)
+
+    @property
+    def n_links(self) -> int:
+        return len(self.out_indices)
+
+    def nbytes(self) -> int:
+        """Bytes held by the numeric arrays (strings not counted)."""
+        arrays = [
+            self.is_local, self.revenue, self.employees, self.tag_bits, self.energy_intensity,
+            self.env_rating, self.rd_share, self.out_indptr, self.out_indices, self.link_share,
+            self.link_volume, self.link_confidence, self.link_last_seen, self.link_times_seen,
+            self.in_indptr, self.in_indices, self.in_links, self.membership.data,
+            self.membership.indices, self.membership.indptr,
+        ]  # fmt: skip
+        return int(sum(a.nbytes for a in arrays))
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {str(i): k for k, i in enumerate(self.ids)}
+
+    def index_of(self, enterprise_id: str) -> int:
+        """Row of an enterprise id (``KeyError`` when it is not in the view)."""
+        return self._index[enterprise_id]
+
+    def segment_index(self, segment_id: str) -> int:
+        return self.segment_ids.index(segment_id)
+
+    @cached_property
+    def supplier_of_link(self) -> IntArray:
+        """Supplier row of each link (links are sorted by supplier)."""
+        return np.repeat(np.arange(self.n_firms, dtype=np.int64), np.diff(self.out_indptr))
+
+    def suppliers_of(self, firm: int) -> IntArray:
+        """Rows of the firms that supply ``firm``."""
+        return self.in_indices[self.in_indptr[firm] : self.in_indptr[firm + 1]]
+
+    def customers_of(self, firm: int) -> IntArray:
+        """Rows of the firms that ``firm`` supplies."""
+        return self.out_indices[self.out_indptr[firm] : self.out_indptr[firm + 1]]
+
+    def firms_in_segment(self, segment: int) -> IntArray:
+        """Rows of the firms with a membership in segment column ``segment``."""
+        col = self.membership_by_segment
+        return col.indices[col.indptr[segment] : col.indptr[segment + 1]].astype(np.int64)
+
+    @cached_property
+    def membership_by_segment(self) -> sparse.csr_array:
+        """Memberships transposed: segment x firm, CSR."""
+        return sparse.csr_array(self.membership.T)
+
+    @cached_property
+    def adjacency(self) -> sparse.csr_array:
+        """Supplier x customer adjacency, ones (CSR)."""
+        n = self.n_firms
+        data = np.ones(self.n_links, dtype=np.float64)
+        return sparse.csr_array((data, self.out_indices, self.out_indptr), shape=(n, n))
+
+    def to_networkx(self) -> nx.DiGraph:
+        """A DiGraph of the view (nodes are rows, with ``id``/``name``/``local``), built once.
+
+        Use it for bounded work networkx does well (shortest paths, articulation points); keep
+        whole-view scoring on the arrays.
+        """
+        return self._digraph
+
+    @cached_property
+    def _digraph(self) -> nx.DiGraph:
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.add_nodes_from(
+            (
+                i,
+                {
+                    "id": str(self.ids[i]),
+                    "name": str(self.names[i]),
+                    "local": bool(self.is_local[i]),
+                },
+            )
+            for i in range(self.n_firms)
+        )
+        g.add_edges_from(
+            zip(self.supplier_of_link.tolist(), self.out_indices.tolist(), strict=True)
+        )
+        return g
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        chain: Chain | None,
+        home_region: str,
+        ids: Sequence[str],
+        segment_ids: Sequence[str],
+        member_firm: Sequence[int] | IntArray,
+        member_segment: Sequence[int] | IntArray,
+        member_share: Sequence[float] | FloatArray,
+        supplier: Sequence[int] | IntArray,
+        customer: Sequence[int] | IntArray,
+        names: Sequence[str] | None = None,
+        regions: Sequence[str | None] | npt.NDArray[np.object_] | None = None,
+        revenue: Sequence[float] | FloatArray | None = None,
+        employees: Sequence[float] | FloatArray | None = None,
+        tag_bits: Sequence[int] | npt.NDArray[np.int64] | None = None,
+        energy_intensity: Sequence[float] | FloatArray | None = None,
+        env_rating: Sequence[int] | npt.NDArray[np.int8] | None = None,
+        rd_share: Sequence[float] | FloatArray | None = None,
+        link_share: Sequence[float] | FloatArray | None = None,
+        link_volume: Sequence[float] | FloatArray | None = None,
+        link_confidence: Sequence[int] | npt.NDArray[np.int8] | None = None,
+        link_last_seen: Sequence[int] | npt.NDArray[np.int64] | None = None,
+        link_times_seen: Sequence[int] | npt.NDArray[np.int32] | None = None,
+    ) -> ChainView:
+        """Build a view from row-aligned arrays; links in any order (they are sorted here)."""
+        n = len(ids)
+        nan = np.full(n, np.nan)
+
+        def floats(values: Any, size: int) -> FloatArray:
+            if values is None:
+                return np.full(size, np.nan)
+            return np.asarray(values, dtype=np.float64)
+
+        region_arr = np.asarray(regions if regions is not None else [None] * n, dtype=object)
+        sup = np.asarray(supplier, dtype=np.int64)
+        cus = np.asarray(customer, dtype=np.int64)
+        order = np.lexsort((cus, sup))
+        e = len(sup)
+
+        def link(values: Any, dtype: Any, default: float) -> Any:
+            arr = np.full(e, default, dtype=dtype) if values is None else np.asarray(values, dtype)
+            return arr[order]
+
+        counts = np.bincount(sup, minlength=n) if e else np.zeros(n, dtype=np.int64)
+        membership = sparse.csr_array(
+            (
+                np.asarray(member_share, dtype=np.float64),
+                (
+                    np.asarray(member_firm, dtype=np.int64),
+                    np.asarray(member_segment, dtype=np.int64),
+                ),
+            ),
+            shape=(n, len(segment_ids)),
+        )
+        membership.sum_duplicates()
+        return cls(
+            chain=chain,
+            home_region=home_region,
+            segment_ids=list(segment_ids),
+            ids=np.asarray(ids, dtype=object),
+            names=np.asarray(names if names is not None else ids, dtype=object),
+            regions=region_arr,
+            is_local=local_mask(region_arr, home_region),
+            revenue=floats(revenue, n),
+            employees=floats(employees, n),
+            tag_bits=np.zeros(n, np.int64) if tag_bits is None else np.asarray(tag_bits, np.int64),
+            energy_intensity=floats(energy_intensity, n) if energy_intensity is not None else nan,
+            env_rating=np.zeros(n, np.int8)
+            if env_rating is None
+            else np.asarray(env_rating, np.int8),
+            rd_share=floats(rd_share, n),
+            membership=membership,
+            out_indptr=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+            out_indices=cus[order],
+            link_share=link(link_share, np.float64, np.nan),
+            link_volume=link(link_volume, np.float64, np.nan),
+            link_confidence=link(link_confidence, np.int8, 0),
+            link_last_seen=link(link_last_seen, np.int64, -1),
+            link_times_seen=link(link_times_seen, np.int32, 0),
+        )
+
+    def is_local_region(self, region: str | None) -> bool:
+        """Whether one region code lies inside this view's home region."""
+        return is_within(region, self.home_region)
