@@ -1,0 +1,1 @@
+"""Built-in chain templates, as JSON files beside this module (see ``loaders.chains``)."""
