@@ -34,8 +34,12 @@ from .store import (
 )
 from .tables import (
     ENTERPRISES,
+    INDUSTRIES,
+    INDUSTRY_LINKS,
     INVESTMENTS,
+    MAKES,
     MEMBERSHIPS,
+    PRODUCT_LINKS,
     SUPPLIES,
     GraphBatch,
     enterprises_to_models,
@@ -52,8 +56,8 @@ _SCHEMA: list[LiteralString] = [
     """CREATE TABLE IF NOT EXISTS enterprises (
         nid INTEGER NOT NULL, id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, aliases VARCHAR[],
         credit_code VARCHAR, region VARCHAR, address VARCHAR, revenue DOUBLE, employees BIGINT,
-        tags VARCHAR[], energy_intensity DOUBLE, env_rating VARCHAR, rd_share DOUBLE,
-        source VARCHAR)""",
+        tags VARCHAR[], industries VARCHAR[], energy_intensity DOUBLE, env_rating VARCHAR,
+        rd_share DOUBLE, source VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS supplies (
         src INTEGER NOT NULL, dst INTEGER NOT NULL, share DOUBLE, volume DOUBLE, source VARCHAR,
         since DATE, seen DATE[], confidence VARCHAR NOT NULL, PRIMARY KEY (src, dst))""",
@@ -71,6 +75,18 @@ _SCHEMA: list[LiteralString] = [
     """CREATE TABLE IF NOT EXISTS feeds (
         chain VARCHAR NOT NULL, upstream VARCHAR NOT NULL, downstream VARCHAR NOT NULL,
         coefficient DOUBLE, PRIMARY KEY (upstream, downstream))""",
+    """CREATE TABLE IF NOT EXISTS makes (
+        nid INTEGER NOT NULL, product VARCHAR NOT NULL, share DOUBLE,
+        PRIMARY KEY (nid, product))""",
+    """CREATE TABLE IF NOT EXISTS product_links (
+        product VARCHAR NOT NULL, related VARCHAR NOT NULL, relation VARCHAR NOT NULL,
+        PRIMARY KEY (product, related, relation))""",
+    """CREATE TABLE IF NOT EXISTS industries (
+        code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, level INTEGER NOT NULL, parent VARCHAR,
+        scheme VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS industry_links (
+        industry VARCHAR NOT NULL, upstream VARCHAR NOT NULL, weight DOUBLE,
+        PRIMARY KEY (industry, upstream))""",
     """CREATE TABLE IF NOT EXISTS regions (
         code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, level VARCHAR NOT NULL,
         parent VARCHAR)""",
@@ -86,6 +102,8 @@ _ENT_MERGED: LiteralString = """
     coalesce(b.address, e.address) AS address, coalesce(b.revenue, e.revenue) AS revenue,
     coalesce(b.employees, e.employees) AS employees,
     list_sort(list_distinct(list_concat(coalesce(e.tags, []), coalesce(b.tags, [])))) AS tags,
+    list_sort(list_distinct(list_concat(coalesce(e.industries, []), coalesce(b.industries, []))))
+        AS industries,
     coalesce(b.energy_intensity, e.energy_intensity) AS energy_intensity,
     coalesce(b.env_rating, e.env_rating) AS env_rating,
     coalesce(b.rd_share, e.rd_share) AS rd_share,
@@ -195,6 +213,13 @@ class EmbeddedStore(StoreBase):
             self._write_supplies(batch.supplies, given, new, updated, problems)
             self._write_memberships(batch.memberships, given, new, updated, problems)
             self._write_investments(batch.investments, given, new, updated, problems)
+            self._write_makes(batch.makes, given, new, updated, problems)
+            for name, keys in (
+                ("product_links", ["product", "related", "relation"]),
+                ("industries", ["code"]),
+                ("industry_links", ["industry", "upstream"]),
+            ):
+                self._write_plain(name, getattr(batch, name), keys, given, new, updated)
             if problems:
                 raise ValidationFailed(problems, what="the batch")
             db.execute("COMMIT")
@@ -202,7 +227,7 @@ class EmbeddedStore(StoreBase):
             db.execute("ROLLBACK")
             raise
         finally:
-            for name in ("b_ent", "b_sup", "b_mem", "b_inv"):
+            for name in ("b_ent", "b_sup", "b_mem", "b_inv", "b_mak", "b_plain"):
                 db.unregister(name)
         return WriteSummary(given=given, new=new, updated=updated)
 
@@ -419,6 +444,92 @@ class EmbeddedStore(StoreBase):
             " share = coalesce(excluded.share, investments.share)"
         )
 
+    def _write_makes(
+        self,
+        table: pa.Table,
+        given: dict[str, int],
+        new: dict[str, int],
+        upd: dict[str, int],
+        problems: list[Problem],
+    ) -> None:
+        given["makes"] = table.num_rows
+        if table.num_rows == 0:
+            return
+        db = self._db
+        db.register("b_mak", table.append_column("row", pa.array(np.arange(table.num_rows))))
+        db.execute(
+            """CREATE OR REPLACE TEMP TABLE s_mak AS
+               SELECT b.*, e.nid FROM b_mak b LEFT JOIN enterprises e ON e.id = b.enterprise"""
+        )
+        self._nid_problems("s_mak", [("enterprise", "nid")], "makes", problems)
+        if problems:
+            return
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE g_mak AS SELECT nid, product,"
+            " last(share ORDER BY row) FILTER (WHERE share IS NOT NULL) AS share"
+            " FROM s_mak GROUP BY nid, product"
+        )
+        upd["makes"] = _count(
+            db,
+            "SELECT count(*) FROM g_mak g JOIN makes m USING (nid, product)"
+            " WHERE g.share IS NOT NULL AND g.share IS DISTINCT FROM m.share",
+        )
+        new["makes"] = _count(db, "SELECT count(*) FROM g_mak ANTI JOIN makes USING (nid, product)")
+        db.execute(
+            "INSERT INTO makes SELECT nid, product, share FROM g_mak ON CONFLICT (nid, product)"
+            " DO UPDATE SET share = coalesce(excluded.share, makes.share)"
+        )
+
+    def _write_plain(
+        self,
+        name: str,
+        table: pa.Table,
+        keys: list[str],
+        given: dict[str, int],
+        new: dict[str, int],
+        upd: dict[str, int],
+    ) -> None:
+        """Upsert a table keyed by its own columns (no enterprise ids): last row wins."""
+        given[name] = table.num_rows
+        if table.num_rows == 0:
+            return
+        db = self._db
+        db.unregister("b_plain")
+        db.register("b_plain", table.append_column("row", pa.array(np.arange(table.num_rows))))
+        values = [c for c in table.column_names if c not in keys]
+        key_list = ", ".join(keys)
+        picked = ", ".join(f"last({c} ORDER BY row) AS {c}" for c in values)
+        db.execute(
+            f"CREATE OR REPLACE TEMP TABLE g_plain AS SELECT {key_list}"
+            f"{', ' + picked if picked else ''} FROM b_plain GROUP BY {key_list}"
+        )
+        join = " AND ".join(f"g.{k} = t.{k}" for k in keys)
+        if values:
+            differs = " OR ".join(f"g.{c} IS DISTINCT FROM t.{c}" for c in values)
+            upd[name] = _count(
+                db, f"SELECT count(*) FROM g_plain g JOIN {name} t ON {join} WHERE {differs}"
+            )
+        else:
+            upd[name] = 0
+        new[name] = _count(db, f"SELECT count(*) FROM g_plain ANTI JOIN {name} USING ({key_list})")
+        cols = ", ".join(keys + values)
+        sets = ", ".join(f"{c} = excluded.{c}" for c in values)
+        action = f"DO UPDATE SET {sets}" if values else "DO NOTHING"
+        db.execute(
+            f"INSERT INTO {name} ({cols}) SELECT {cols} FROM g_plain"
+            f" ON CONFLICT ({key_list}) {action}"
+        )
+
+    def table(self, name: str) -> pa.Table:
+        """One whole logical table with enterprise ids (``makes``, ``product_links``,
+        ``industries``, ``industry_links``, ``memberships`` ...), for chain mapping and
+        derivation. Use views for analysis of firms and links."""
+        queries = _export_queries()
+        if name not in queries:
+            raise BadInputError(f"no table {name!r}; tables: {', '.join(sorted(queries))}")
+        query, schema = queries[name]
+        return _arrow(self._db, query).cast(schema)
+
     def upsert_chain(self, chain: Chain) -> None:
         """Store a chain template, replacing an earlier version of the same chain."""
         self._writable()
@@ -604,7 +715,7 @@ class EmbeddedStore(StoreBase):
     def counts(self) -> StoreCounts:
         names: list[LiteralString] = [
             "enterprises", "supplies", "memberships", "investments", "chains", "segments",
-            "feeds", "regions",
+            "feeds", "regions", "makes", "product_links", "industries", "industry_links",
         ]  # fmt: skip
         values = self._db.execute(
             "SELECT " + ", ".join(f"(SELECT count(*) FROM {n})" for n in names)
@@ -770,35 +881,54 @@ class EmbeddedStore(StoreBase):
     def export_tables(self, batch_rows: int = 100_000) -> Iterator[GraphBatch]:
         """The whole store as batches (enterprises first, then links), for export and copy."""
         db = self._db
-        ent_cols = ", ".join(ENTERPRISES.names)
-        queries: list[tuple[str, str, pa.Schema]] = [
-            ("enterprises", f"SELECT {ent_cols} FROM enterprises ORDER BY nid", ENTERPRISES),
-            (
-                "supplies",
-                """SELECT e1.id AS supplier, e2.id AS customer, s.share, s.volume, s.source,
-                          s.since, s.seen, s.confidence
-                   FROM supplies s JOIN enterprises e1 ON e1.nid = s.src
-                   JOIN enterprises e2 ON e2.nid = s.dst ORDER BY s.src, s.dst""",
-                SUPPLIES,
-            ),
-            (
-                "memberships",
-                """SELECT e.id AS enterprise, m.segment, m.share FROM memberships m
-                   JOIN enterprises e ON e.nid = m.nid ORDER BY m.nid, m.segment""",
-                MEMBERSHIPS,
-            ),
-            (
-                "investments",
-                """SELECT e1.id AS investor, e2.id AS investee, i.share FROM investments i
-                   JOIN enterprises e1 ON e1.nid = i.src JOIN enterprises e2 ON e2.nid = i.dst
-                   ORDER BY i.src, i.dst""",
-                INVESTMENTS,
-            ),
-        ]
-        for name, query, schema in queries:
+        for name, (query, schema) in _export_queries().items():
             reader = db.sql(query).to_arrow_reader(batch_rows)
             for rb in reader:
                 yield GraphBatch(**{name: pa.Table.from_batches([rb]).cast(schema)})
+
+
+def _export_queries() -> dict[str, tuple[str, pa.Schema]]:
+    """How each batch table is read back with enterprise ids instead of nids, in a stable order."""
+    ent_cols = ", ".join(ENTERPRISES.names)
+    return {
+        "enterprises": (f"SELECT {ent_cols} FROM enterprises ORDER BY nid", ENTERPRISES),
+        "supplies": (
+            """SELECT e1.id AS supplier, e2.id AS customer, s.share, s.volume, s.source,
+                      s.since, s.seen, s.confidence
+               FROM supplies s JOIN enterprises e1 ON e1.nid = s.src
+               JOIN enterprises e2 ON e2.nid = s.dst ORDER BY s.src, s.dst""",
+            SUPPLIES,
+        ),
+        "memberships": (
+            """SELECT e.id AS enterprise, m.segment, m.share FROM memberships m
+               JOIN enterprises e ON e.nid = m.nid ORDER BY m.nid, m.segment""",
+            MEMBERSHIPS,
+        ),
+        "investments": (
+            """SELECT e1.id AS investor, e2.id AS investee, i.share FROM investments i
+               JOIN enterprises e1 ON e1.nid = i.src JOIN enterprises e2 ON e2.nid = i.dst
+               ORDER BY i.src, i.dst""",
+            INVESTMENTS,
+        ),
+        "makes": (
+            """SELECT e.id AS enterprise, m.product, m.share FROM makes m
+               JOIN enterprises e ON e.nid = m.nid ORDER BY m.nid, m.product""",
+            MAKES,
+        ),
+        "product_links": (
+            "SELECT product, related, relation FROM product_links"
+            " ORDER BY product, related, relation",
+            PRODUCT_LINKS,
+        ),
+        "industries": (
+            "SELECT code, name, level, parent, scheme FROM industries ORDER BY code",
+            INDUSTRIES,
+        ),
+        "industry_links": (
+            "SELECT industry, upstream, weight FROM industry_links ORDER BY industry, upstream",
+            INDUSTRY_LINKS,
+        ),
+    }
 
 
 def _count(

@@ -44,7 +44,12 @@ __all__ = [
     "Enterprise",
     "Feeds",
     "InSegment",
+    "Industry",
+    "IndustryLink",
     "InvestsIn",
+    "Makes",
+    "ProductLink",
+    "ProductRelation",
     "Region",
     "RelationType",
     "Segment",
@@ -59,6 +64,17 @@ class RelationType(StrEnum):
     IN_SEGMENT = "IN_SEGMENT"
     FEEDS = "FEEDS"
     INVESTS_IN = "INVESTS_IN"
+    MAKES = "MAKES"
+    PRODUCT_LINK = "PRODUCT_LINK"
+    INDUSTRY_UPSTREAM = "INDUSTRY_UPSTREAM"
+
+
+class ProductRelation(StrEnum):
+    """How two products relate (the product chain, e.g. ChainKG's 上游材料/产品小类/下游产品)."""
+
+    UPSTREAM_MATERIAL = "upstream_material"  # ``related`` is an input material of ``product``
+    SUBTYPE = "subtype"  # ``related`` is a kind of ``product``
+    DOWNSTREAM = "downstream"  # ``related`` is made from ``product``
 
 
 class Confidence(StrEnum):
@@ -99,6 +115,9 @@ class Enterprise(_Model):
     )
     employees: Annotated[int, Field(ge=0)] | None = None
     tags: tuple[str, ...] = ()
+    industries: tuple[str, ...] = Field(
+        default=(), description="industry classification codes (Shenwan, GB/T 4754...)"
+    )
     energy_intensity: Annotated[float, Field(ge=0.0)] | None = Field(
         default=None, description="tce per 万元 of output value"
     )
@@ -121,7 +140,7 @@ class Enterprise(_Model):
             raise ValueError(f"environmental rating {value!r} is not one of A, B, C, D")
         return rating
 
-    @field_validator("aliases", "tags")
+    @field_validator("aliases", "tags", "industries")
     @classmethod
     def _distinct(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         seen: dict[str, None] = {}
@@ -326,3 +345,44 @@ class InvestsIn(_Model):
         if self.investor == self.investee:
             raise ValueError(f"enterprise {self.investor!r} cannot invest in itself")
         return self
+
+
+class Makes(_Model):
+    """MAKES: ``enterprise`` makes ``product`` (a main product, 主营产品), ``share`` of revenue."""
+
+    enterprise: Id
+    product: Name
+    share: Share | None = None
+
+
+class ProductLink(_Model):
+    """A link of the product chain between two products, named by their names."""
+
+    product: Name
+    related: Name
+    relation: ProductRelation
+
+    @model_validator(mode="after")
+    def _no_self_loop(self) -> Self:
+        if self.product == self.related:
+            raise ValueError(f"product {self.product!r} cannot be related to itself")
+        return self
+
+
+class Industry(_Model):
+    """An industry of a classification (e.g. Shenwan 2021): ``level`` 1 is the top."""
+
+    code: Id
+    name: Name
+    level: Annotated[int, Field(ge=1, le=5)] = 1
+    parent: str | None = None
+    scheme: str | None = Field(default=None, description="classification, e.g. SW2021, GB4754")
+
+
+class IndustryLink(_Model):
+    """INDUSTRY_UPSTREAM: ``upstream`` supplies inputs to ``industry``; ``weight`` is the
+    strength of the evidence (e.g. how many product links support it)."""
+
+    industry: Id
+    upstream: Id
+    weight: Annotated[float, Field(ge=0.0)] | None = None

@@ -23,10 +23,11 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from .model import Chain, Enterprise, InSegment, InvestsIn, Region, Supplies
-from .tables import GraphBatch, batch_from_models
+from .model import Chain, Enterprise, Region, Supplies
+from .tables import BatchItem, GraphBatch, batch_from_models
 from .view import ChainView
 
 __all__ = [
@@ -64,6 +65,10 @@ class StoreCounts(_Result):
     segments: int
     feeds: int
     regions: int
+    makes: int = 0
+    product_links: int = 0
+    industries: int = 0
+    industry_links: int = 0
 
 
 class WriteSummary(_Result):
@@ -126,9 +131,7 @@ class GraphStore(Protocol):
 
     # writes: each call is one transaction, an idempotent upsert
     def write(self, batch: GraphBatch) -> WriteSummary: ...
-    def upsert(
-        self, items: Iterable[Enterprise | Supplies | InSegment | InvestsIn]
-    ) -> WriteSummary: ...
+    def upsert(self, items: Iterable[BatchItem]) -> WriteSummary: ...
     def upsert_chain(self, chain: Chain) -> None: ...
     def upsert_regions(self, regions: Iterable[Region]) -> None: ...
     def set_meta(self, key: str, value: str) -> None: ...
@@ -154,6 +157,7 @@ class GraphStore(Protocol):
     def counts(self) -> StoreCounts: ...
     def local_count(self, home_region: str) -> int: ...
     def export_tables(self, batch_rows: int = 100_000) -> Iterator[GraphBatch]: ...
+    def table(self, name: str) -> pa.Table: ...
 
 
 class StoreBase:
@@ -167,9 +171,7 @@ class StoreBase:
     def close(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def upsert(
-        self, items: Iterable[Enterprise | Supplies | InSegment | InvestsIn]
-    ) -> WriteSummary:
+    def upsert(self, items: Iterable[BatchItem]) -> WriteSummary:
         """Write validated model objects in one transaction."""
         return self.write(batch_from_models(items))
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import pyarrow as pa
@@ -24,17 +25,35 @@ import pyarrow.compute as pc
 
 from .codes import ALPHABET
 from .errors import Problem
-from .model import Confidence, Enterprise, InSegment, InvestsIn, Supplies
+from .model import (
+    Confidence,
+    Enterprise,
+    Industry,
+    IndustryLink,
+    InSegment,
+    InvestsIn,
+    Makes,
+    ProductLink,
+    ProductRelation,
+    Supplies,
+)
 from .regions import PROVINCES, _country_codes
 
 __all__ = [
     "ENTERPRISES",
+    "INDUSTRIES",
+    "INDUSTRY_LINKS",
     "INVESTMENTS",
+    "MAKES",
     "MEMBERSHIPS",
+    "PRODUCT_LINKS",
+    "SCHEMAS",
     "SUPPLIES",
+    "BatchItem",
     "GraphBatch",
     "batch_from_models",
     "enterprises_to_models",
+    "supplies_to_models",
 ]
 
 ENTERPRISES = pa.schema(
@@ -48,6 +67,7 @@ ENTERPRISES = pa.schema(
         pa.field("revenue", pa.float64()),
         pa.field("employees", pa.int64()),
         pa.field("tags", pa.list_(pa.string())),
+        pa.field("industries", pa.list_(pa.string())),
         pa.field("energy_intensity", pa.float64()),
         pa.field("env_rating", pa.string()),
         pa.field("rd_share", pa.float64()),
@@ -81,6 +101,49 @@ INVESTMENTS = pa.schema(
     ]
 )
 
+MAKES = pa.schema(
+    [
+        pa.field("enterprise", pa.string(), nullable=False),
+        pa.field("product", pa.string(), nullable=False),
+        pa.field("share", pa.float64()),
+    ]
+)
+PRODUCT_LINKS = pa.schema(
+    [
+        pa.field("product", pa.string(), nullable=False),
+        pa.field("related", pa.string(), nullable=False),
+        pa.field("relation", pa.string(), nullable=False),
+    ]
+)
+INDUSTRIES = pa.schema(
+    [
+        pa.field("code", pa.string(), nullable=False),
+        pa.field("name", pa.string(), nullable=False),
+        pa.field("level", pa.int32(), nullable=False),
+        pa.field("parent", pa.string()),
+        pa.field("scheme", pa.string()),
+    ]
+)
+INDUSTRY_LINKS = pa.schema(
+    [
+        pa.field("industry", pa.string(), nullable=False),
+        pa.field("upstream", pa.string(), nullable=False),
+        pa.field("weight", pa.float64()),
+    ]
+)
+
+#: The tables of a batch, by name, in the order a store writes them.
+SCHEMAS: dict[str, pa.Schema] = {
+    "enterprises": ENTERPRISES,
+    "supplies": SUPPLIES,
+    "memberships": MEMBERSHIPS,
+    "investments": INVESTMENTS,
+    "makes": MAKES,
+    "product_links": PRODUCT_LINKS,
+    "industries": INDUSTRIES,
+    "industry_links": INDUSTRY_LINKS,
+}
+
 
 def _empty(schema: pa.Schema) -> pa.Table:
     return schema.empty_table()
@@ -94,20 +157,23 @@ class GraphBatch:
     supplies: pa.Table = field(default_factory=lambda: _empty(SUPPLIES))
     memberships: pa.Table = field(default_factory=lambda: _empty(MEMBERSHIPS))
     investments: pa.Table = field(default_factory=lambda: _empty(INVESTMENTS))
+    makes: pa.Table = field(default_factory=lambda: _empty(MAKES))
+    product_links: pa.Table = field(default_factory=lambda: _empty(PRODUCT_LINKS))
+    industries: pa.Table = field(default_factory=lambda: _empty(INDUSTRIES))
+    industry_links: pa.Table = field(default_factory=lambda: _empty(INDUSTRY_LINKS))
 
     def __post_init__(self) -> None:
-        self.enterprises = _conform(self.enterprises, ENTERPRISES)
-        self.supplies = _conform(self.supplies, SUPPLIES)
-        self.memberships = _conform(self.memberships, MEMBERSHIPS)
-        self.investments = _conform(self.investments, INVESTMENTS)
+        for name, schema in SCHEMAS.items():
+            setattr(self, name, _conform(getattr(self, name), schema))
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The batch's tables by name (see :data:`SCHEMAS`)."""
+        return {name: getattr(self, name) for name in SCHEMAS}
 
     @property
     def rows(self) -> int:
-        """Rows in all four tables."""
-        return sum(
-            t.num_rows
-            for t in (self.enterprises, self.supplies, self.memberships, self.investments)
-        )
+        """Rows in all tables."""
+        return sum(t.num_rows for t in self.tables().values())
 
     def problems(self, limit: int = 1000) -> list[Problem]:
         """Vectorised checks of every field a store relies on; ``row`` is the 1-based index in
@@ -177,6 +243,24 @@ class GraphBatch:
             "is the investor itself (a self-loop)",
         )
         _flag(found, "investments", "share", i, _outside_unit(i["share"]), "must be 0-1")
+        k = self.makes
+        _require(found, k, "makes", ["enterprise", "product"])
+        _flag(found, "makes", "share", k, _outside_unit(k["share"]), "must be 0-1")
+        pl = self.product_links
+        _require(found, pl, "product_links", ["product", "related"])
+        _flag(found, "product_links", "relation", pl,
+              _not_in(pl["relation"], [r.value for r in ProductRelation]),
+              "is not one of upstream_material, subtype, downstream")  # fmt: skip
+        _flag(found, "product_links", "related", pl, pc.equal(pl["product"], pl["related"]),
+              "is the product itself (a self-loop)")  # fmt: skip
+        ind = self.industries
+        _require(found, ind, "industries", ["code", "name"])
+        _flag(found, "industries", "code", ind, _duplicated(ind["code"]), "appears twice")
+        il = self.industry_links
+        _require(found, il, "industry_links", ["industry", "upstream"])
+        _flag(
+            found, "industry_links", "weight", il, pc.less(il["weight"], 0), "must not be negative"
+        )
         found.sort(key=lambda p: (p.file or "", p.row or 0, p.field or ""))
         return found[:limit]
 
@@ -185,10 +269,10 @@ class GraphBatch:
         """One batch holding the rows of all ``batches``, in order."""
         parts = list(batches)
         return GraphBatch(
-            enterprises=pa.concat_tables([b.enterprises for b in parts] or [_empty(ENTERPRISES)]),
-            supplies=pa.concat_tables([b.supplies for b in parts] or [_empty(SUPPLIES)]),
-            memberships=pa.concat_tables([b.memberships for b in parts] or [_empty(MEMBERSHIPS)]),
-            investments=pa.concat_tables([b.investments for b in parts] or [_empty(INVESTMENTS)]),
+            **{
+                name: pa.concat_tables([getattr(b, name) for b in parts] or [_empty(schema)])
+                for name, schema in SCHEMAS.items()
+            }
         )
 
 
@@ -299,34 +383,38 @@ def _bad_credit_codes(col: pa.ChunkedArray) -> np.ndarray:
     return bad
 
 
-def batch_from_models(items: Iterable[Enterprise | Supplies | InSegment | InvestsIn]) -> GraphBatch:
+#: Model objects that a batch can carry, and the table each goes to.
+BatchItem = (
+    Enterprise | Supplies | InSegment | InvestsIn | Makes | ProductLink | Industry | IndustryLink
+)
+_TABLE_OF: dict[type, str] = {
+    Enterprise: "enterprises",
+    Supplies: "supplies",
+    InSegment: "memberships",
+    InvestsIn: "investments",
+    Makes: "makes",
+    ProductLink: "product_links",
+    Industry: "industries",
+    IndustryLink: "industry_links",
+}
+
+
+def batch_from_models(items: Iterable[BatchItem]) -> GraphBatch:
     """Collect validated model objects into one batch (the path for small writes)."""
-    ents: list[dict[str, object]] = []
-    sups: list[dict[str, object]] = []
-    mems: list[dict[str, object]] = []
-    invs: list[dict[str, object]] = []
+    rows: dict[str, list[dict[str, object]]] = {name: [] for name in SCHEMAS}
     for item in items:
-        if isinstance(item, Enterprise):
-            row = item.model_dump()
-            row["aliases"] = list(item.aliases)
-            row["tags"] = list(item.tags)
-            ents.append(row)
-        elif isinstance(item, Supplies):
-            row = item.model_dump()
-            row["seen"] = list(item.seen)
-            row["confidence"] = item.confidence.value
-            sups.append(row)
-        elif isinstance(item, InSegment):
-            mems.append(item.model_dump())
-        elif isinstance(item, InvestsIn):
-            invs.append(item.model_dump())
-        else:  # pragma: no cover - guarded by the type
+        name = _TABLE_OF.get(type(item))
+        if name is None:
             raise TypeError(f"cannot write {type(item).__name__} in a graph batch")
+        row = item.model_dump(mode="python")
+        for key, value in row.items():
+            if isinstance(value, tuple):
+                row[key] = list(value)
+            elif isinstance(value, StrEnum):
+                row[key] = value.value
+        rows[name].append(row)
     return GraphBatch(
-        enterprises=pa.Table.from_pylist(ents, schema=ENTERPRISES),
-        supplies=pa.Table.from_pylist(sups, schema=SUPPLIES),
-        memberships=pa.Table.from_pylist(mems, schema=MEMBERSHIPS),
-        investments=pa.Table.from_pylist(invs, schema=INVESTMENTS),
+        **{name: pa.Table.from_pylist(rows[name], schema=SCHEMAS[name]) for name in SCHEMAS}
     )
 
 
@@ -336,6 +424,7 @@ def enterprises_to_models(table: pa.Table) -> list[Enterprise]:
     for row in table.select(ENTERPRISES.names).to_pylist():
         row["aliases"] = tuple(row["aliases"] or ())
         row["tags"] = tuple(row["tags"] or ())
+        row["industries"] = tuple(row["industries"] or ())
         out.append(Enterprise.model_validate({k: v for k, v in row.items() if v is not None}))
     return out
 
