@@ -164,7 +164,10 @@ class ChainView:
     def firms_in_segment(self, segment: int) -> IntArray:
         """Rows of the firms with a membership in segment column ``segment``."""
         col = self.membership_by_segment
-        return col.indices[col.indptr[segment] : col.indptr[segment + 1]].astype(np.int64)
+        rows: IntArray = np.asarray(
+            col.indices[col.indptr[segment] : col.indptr[segment + 1]], np.int64
+        )
+        return rows
 
     @cached_property
     def membership_by_segment(self) -> sparse.csr_array:

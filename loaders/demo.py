@@ -206,7 +206,7 @@ def generate_demo(spec: DemoSpec | None = None) -> DemoData:
 
     ids = _credit_codes(rng, region, n)
     abroad = np.array([len(r) == 2 for r in region.tolist()], dtype=bool)
-    credit = np.where(abroad, None, np.asarray(ids, dtype=object))
+    credit = [None if far else code for far, code in zip(abroad.tolist(), ids, strict=True)]
     for i in np.flatnonzero(abroad).tolist():  # firms abroad have no Chinese credit code
         ids[i] = f"demo:{region[i]}-{i:07d}"
     names = _names(rng, region, segment, prof, places, n)
