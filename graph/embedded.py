@@ -109,6 +109,10 @@ _ENT_MERGED: LiteralString = """
     coalesce(b.rd_share, e.rd_share) AS rd_share,
     coalesce(b.source, e.source) AS source"""
 _ENT_FIELDS = [f.name for f in ENTERPRISES if f.name != "id"]
+# List fields are stored sorted and distinct from the first write on, so that a repeat is a no-op.
+_LIST_NORMALISED = {
+    c: f"list_sort(list_distinct(coalesce({c}, [])))" for c in ("aliases", "tags", "industries")
+}
 _CONF_RANK: LiteralString = (
     "CASE {col} WHEN 'reported' THEN 0 WHEN 'inferred' THEN 1 WHEN 'predicted' THEN 2 END"
 )
@@ -254,7 +258,7 @@ class EmbeddedStore(StoreBase):
         db.execute(
             "INSERT INTO enterprises (nid, " + cols + ") SELECT "
             "(SELECT coalesce(max(nid), -1) FROM enterprises) + row_number() OVER (), "
-            + cols
+            + ", ".join(_LIST_NORMALISED.get(c, c) for c in ENTERPRISES.names)
             + " FROM b_ent ANTI JOIN enterprises USING (id)"
         )
         if upd["enterprises"]:
