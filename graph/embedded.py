@@ -45,7 +45,7 @@ from .tables import (
     enterprises_to_models,
     supplies_to_models,
 )
-from .view import CONFIDENCE_CODES, ENV_RATING_CODES, TAG_BITS, ChainView
+from .view import TAG_BITS, ChainView
 
 __all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
 
@@ -806,41 +806,44 @@ class EmbeddedStore(StoreBase):
         db = self._db
         mem = _arrow(
             db,
-            "SELECT nid, segment, share FROM memberships WHERE segment IN (SELECT unnest(?))",
-            [segment_ids],
+            "SELECT nid, list_position($s, segment) - 1 AS position, share FROM memberships"
+            " WHERE list_contains($s, segment)",
+            {"s": segment_ids},
         )
         nids = np.unique(mem["nid"].to_numpy()) if mem.num_rows else np.zeros(0, np.int32)
         db.register("v_nodes", pa.table({"nid": pa.array(nids, pa.int32())}))
+        tag_params = {f"t{i}": tag for i, tag in enumerate(TAG_BITS)}
+        local_sql, local_params = _local_condition(home, "e.region")
+        tag_sum = " + ".join(
+            f"(CASE WHEN list_contains(e.tags, ${k}) THEN {TAG_BITS[t]} ELSE 0 END)"
+            for k, t in tag_params.items()
+        )
         try:
             ent = _arrow(
                 db,
-                """SELECT e.nid, e.id, e.name, e.region, e.revenue, e.employees, e.tags,
-                          e.energy_intensity, e.env_rating, e.rd_share
-                   FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.nid""",
+                "SELECT e.nid, e.id, e.name, e.region, e.revenue, e.employees,"
+                f" ({tag_sum})::BIGINT AS tag_bits, e.energy_intensity, {local_sql} AS local,"
+                " (CASE e.env_rating WHEN 'A' THEN 1 WHEN 'B' THEN 2 WHEN 'C' THEN 3"
+                "  WHEN 'D' THEN 4 ELSE 0 END)::TINYINT AS env, e.rd_share"
+                " FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.nid",
+                {**tag_params, **local_params},
             )
             links = _arrow(
                 db,
-                """SELECT s.src, s.dst, s.share, s.volume, s.confidence,
-                          coalesce(list_max(s.seen), s.since) AS last_seen,
-                          coalesce(len(s.seen), 0) AS times_seen
+                """SELECT s.src, s.dst, s.share, s.volume,
+                          (CASE s.confidence WHEN 'reported' THEN 0 WHEN 'inferred' THEN 1
+                           ELSE 2 END)::TINYINT AS confidence,
+                          coalesce(CAST(coalesce(list_max(s.seen), s.since) - DATE '1970-01-01'
+                                        AS INTEGER), -1) AS last_seen,
+                          CAST(coalesce(len(s.seen), 0) AS SMALLINT) AS times_seen
                    FROM supplies s SEMI JOIN v_nodes a ON a.nid = s.src
-                   SEMI JOIN v_nodes b ON b.nid = s.dst""",
+                   SEMI JOIN v_nodes b ON b.nid = s.dst ORDER BY s.src, s.dst""",
             )
         finally:
             db.unregister("v_nodes")
         ent_nid = ent["nid"].to_numpy()
-        seg_pos = {s: i for i, s in enumerate(segment_ids)}
-        tags = ent["tags"].to_pylist()
-        tag_bits = np.array(
-            [sum(TAG_BITS.get(t, 0) for t in (ts or ())) for ts in tags], dtype=np.int64
-        )
-        env = np.array(
-            [ENV_RATING_CODES.get(r or "", 0) for r in ent["env_rating"].to_pylist()], np.int8
-        )
-        conf = np.array(
-            [CONFIDENCE_CODES.get(c, 0) for c in links["confidence"].to_pylist()], np.int8
-        )
-        last_seen = links["last_seen"].cast(pa.int32()).to_numpy(zero_copy_only=False)
+        row_of = np.full(int(ent_nid.max()) + 1 if len(ent_nid) else 0, -1, dtype=np.int64)
+        row_of[ent_nid] = np.arange(len(ent_nid))
         return ChainView.from_arrays(
             chain=chain,
             home_region=home,
@@ -848,39 +851,29 @@ class EmbeddedStore(StoreBase):
             names=ent["name"].to_numpy(zero_copy_only=False),
             regions=ent["region"].to_numpy(zero_copy_only=False),
             segment_ids=segment_ids,
-            member_firm=np.searchsorted(ent_nid, mem["nid"].to_numpy()),
-            member_segment=np.array([seg_pos[s] for s in mem["segment"].to_pylist()], np.int64),
+            member_firm=row_of[mem["nid"].to_numpy()],
+            member_segment=mem["position"].to_numpy(),
             member_share=mem["share"].to_numpy(),
-            supplier=np.searchsorted(ent_nid, links["src"].to_numpy()),
-            customer=np.searchsorted(ent_nid, links["dst"].to_numpy()),
+            supplier=row_of[links["src"].to_numpy()],
+            customer=row_of[links["dst"].to_numpy()],
+            is_local=ent["local"].to_numpy(zero_copy_only=False),
             revenue=_floats(ent["revenue"]),
             employees=_floats(ent["employees"]),
-            tag_bits=tag_bits,
+            tag_bits=ent["tag_bits"].to_numpy(),
             energy_intensity=_floats(ent["energy_intensity"]),
-            env_rating=env,
+            env_rating=ent["env"].to_numpy(),
             rd_share=_floats(ent["rd_share"]),
             link_share=_floats(links["share"]),
             link_volume=_floats(links["volume"]),
-            link_confidence=conf,
-            link_last_seen=np.where(np.isnan(last_seen.astype(float)), -1, last_seen).astype(
-                np.int64
-            )
-            if len(last_seen)
-            else np.zeros(0, np.int64),
-            link_times_seen=links["times_seen"].to_numpy().astype(np.int32),
+            link_confidence=links["confidence"].to_numpy(),
+            link_last_seen=links["last_seen"].to_numpy(),
+            link_times_seen=links["times_seen"].to_numpy(),
         )
 
     def local_count(self, home_region: str) -> int:
         """How many stored firms lie inside a home region."""
-        home = check_region_code(home_region)
-        prefix = region_prefix(home)
-        if len(home) == 2 and home != "CN":
-            return _count(self._db, "SELECT count(*) FROM enterprises WHERE region = ?", [home])
-        return _count(
-            self._db,
-            "SELECT count(*) FROM enterprises WHERE len(region) = 6 AND starts_with(region, ?)",
-            [prefix],
-        )
+        condition, params = _local_condition(check_region_code(home_region), "region")
+        return _count(self._db, "SELECT count(*) FROM enterprises WHERE " + condition, params)
 
     def export_tables(self, batch_rows: int = 100_000) -> Iterator[GraphBatch]:
         """The whole store as batches (enterprises first, then links), for export and copy."""
@@ -935,8 +928,22 @@ def _export_queries() -> dict[str, tuple[str, pa.Schema]]:
     }
 
 
+def _local_condition(home: str, column: str) -> tuple[str, dict[str, str]]:
+    """SQL that is true when ``column`` lies inside the home region (see ``regions.is_within``),
+    with its parameters."""
+    if len(home) == 2 and home != "CN":
+        return f"coalesce({column} = $home, false)", {"home": home}
+    prefix = region_prefix(home)
+    return (
+        f"coalesce(len({column}) = 6 AND starts_with({column}, $prefix), false)",
+        {"prefix": prefix},
+    )
+
+
 def _count(
-    db: duckdb.DuckDBPyConnection, query: LiteralString, params: list[Any] | None = None
+    db: duckdb.DuckDBPyConnection,
+    query: LiteralString,
+    params: list[Any] | dict[str, Any] | None = None,
 ) -> int:
     rows = db.execute(query, params or []).fetchall()
     return int(rows[0][0]) if rows else 0

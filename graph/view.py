@@ -45,27 +45,23 @@ ENV_RATING_CODES: dict[str, int] = {"A": 1, "B": 2, "C": 3, "D": 4}
 CONFIDENCE_CODES: dict[str, int] = {c.value: i for i, c in enumerate(Confidence)}
 
 IntArray = npt.NDArray[np.int64]
+#: Firm rows and link positions: int32 keeps CSR adjacency in both directions at 12 bytes a link.
+IndexArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-def local_mask(regions: npt.NDArray[Any], home_region: str) -> BoolArray:
-    """Vectorised :func:`~chainscout.graph.regions.is_within` over an array of region codes."""
-    values = np.asarray(regions, dtype=object)
-    present = np.array([isinstance(r, str) and r != "" for r in values], dtype=bool)
-    out = np.zeros(len(values), dtype=bool)
-    if not present.any():
-        return out
-    codes = values[present].astype(str)
-    prefix = region_prefix(home_region)
+def local_mask(regions: npt.NDArray[Any] | Sequence[str | None], home_region: str) -> BoolArray:
+    """Vectorised :func:`~chainscout.graph.regions.is_within` over region codes (None: unknown)."""
+    codes = np.asarray(regions, dtype=object).astype(str)  # None becomes 'None': never inside
+    if len(codes) == 0:
+        return np.zeros(0, dtype=bool)
     if len(home_region) == 2 and home_region != "CN":
-        hit = codes == home_region
-    elif home_region == "CN":
-        hit = np.char.str_len(codes) == 6
-    else:
-        hit = (np.char.str_len(codes) == 6) & np.char.startswith(codes, prefix)
-    out[np.flatnonzero(present)] = hit
-    return out
+        return np.asarray(codes == home_region)
+    six = np.char.str_len(codes) == 6
+    if home_region == "CN":
+        return np.asarray(six)
+    return np.asarray(six & np.char.startswith(codes, region_prefix(home_region)))
 
 
 @dataclass(eq=False)
@@ -90,22 +86,22 @@ class ChainView:
     membership: sparse.csr_array
     # supply links, sorted by (supplier, customer); CSR over suppliers
     out_indptr: IntArray
-    out_indices: IntArray
+    out_indices: IndexArray
     link_share: FloatArray
     link_volume: FloatArray
     link_confidence: npt.NDArray[np.int8]
-    link_last_seen: npt.NDArray[np.int64]  # days since 1970-01-01, -1 when unknown
-    link_times_seen: npt.NDArray[np.int32]
+    link_last_seen: npt.NDArray[np.int32]  # days since 1970-01-01, -1 when unknown
+    link_times_seen: npt.NDArray[np.int16]
     # reverse CSR over customers; in_links maps each position to the link index above
     in_indptr: IntArray = field(init=False)
-    in_indices: IntArray = field(init=False)
-    in_links: IntArray = field(init=False)
+    in_indices: IndexArray = field(init=False)
+    in_links: IndexArray = field(init=False)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
-        supplier = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.out_indptr))
-        order = np.lexsort((supplier, self.out_indices))
-        self.in_links = order.astype(np.int64)
+        supplier = np.repeat(np.arange(n, dtype=np.int32), np.diff(self.out_indptr))
+        order = np.argsort(self.out_indices, kind="stable")  # links are sorted by supplier
+        self.in_links = order.astype(np.int32)
         self.in_indices = supplier[order]
         counts = np.bincount(self.out_indices, minlength=n)
         self.in_indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
@@ -149,15 +145,15 @@ class ChainView:
         return self.segment_ids.index(segment_id)
 
     @cached_property
-    def supplier_of_link(self) -> IntArray:
+    def supplier_of_link(self) -> IndexArray:
         """Supplier row of each link (links are sorted by supplier)."""
-        return np.repeat(np.arange(self.n_firms, dtype=np.int64), np.diff(self.out_indptr))
+        return np.repeat(np.arange(self.n_firms, dtype=np.int32), np.diff(self.out_indptr))
 
-    def suppliers_of(self, firm: int) -> IntArray:
+    def suppliers_of(self, firm: int) -> IndexArray:
         """Rows of the firms that supply ``firm``."""
         return self.in_indices[self.in_indptr[firm] : self.in_indptr[firm + 1]]
 
-    def customers_of(self, firm: int) -> IntArray:
+    def customers_of(self, firm: int) -> IndexArray:
         """Rows of the firms that ``firm`` supplies."""
         return self.out_indices[self.out_indptr[firm] : self.out_indptr[firm + 1]]
 
@@ -223,8 +219,8 @@ class ChainView:
         member_firm: Sequence[int] | IntArray,
         member_segment: Sequence[int] | IntArray,
         member_share: Sequence[float] | FloatArray,
-        supplier: Sequence[int] | IntArray,
-        customer: Sequence[int] | IntArray,
+        supplier: Sequence[int] | IntArray | IndexArray,
+        customer: Sequence[int] | IntArray | IndexArray,
         names: Sequence[str] | None = None,
         regions: Sequence[str | None] | npt.NDArray[np.object_] | None = None,
         revenue: Sequence[float] | FloatArray | None = None,
@@ -233,13 +229,17 @@ class ChainView:
         energy_intensity: Sequence[float] | FloatArray | None = None,
         env_rating: Sequence[int] | npt.NDArray[np.int8] | None = None,
         rd_share: Sequence[float] | FloatArray | None = None,
+        is_local: Sequence[bool] | BoolArray | None = None,
         link_share: Sequence[float] | FloatArray | None = None,
         link_volume: Sequence[float] | FloatArray | None = None,
         link_confidence: Sequence[int] | npt.NDArray[np.int8] | None = None,
-        link_last_seen: Sequence[int] | npt.NDArray[np.int64] | None = None,
-        link_times_seen: Sequence[int] | npt.NDArray[np.int32] | None = None,
+        link_last_seen: Sequence[int] | npt.NDArray[np.int32] | None = None,
+        link_times_seen: Sequence[int] | npt.NDArray[np.int16] | None = None,
     ) -> ChainView:
-        """Build a view from row-aligned arrays; links in any order (they are sorted here)."""
+        """Build a view from row-aligned arrays; links in any order (they are sorted here).
+
+        ``is_local`` may be given when the caller computed it already (a store, in its query);
+        otherwise it is computed from ``regions`` and ``home_region``."""
         n = len(ids)
         nan = np.full(n, np.nan)
 
@@ -251,8 +251,10 @@ class ChainView:
         region_arr = np.asarray(regions if regions is not None else [None] * n, dtype=object)
         sup = np.asarray(supplier, dtype=np.int64)
         cus = np.asarray(customer, dtype=np.int64)
-        order = np.lexsort((cus, sup))
+        key = sup * max(n, 1) + cus
         e = len(sup)
+        in_order = e < 2 or bool(np.all(key[1:] > key[:-1]))
+        order = np.arange(e) if in_order else np.argsort(key, kind="stable")
 
         def link(values: Any, dtype: Any, default: float) -> Any:
             arr = np.full(e, default, dtype=dtype) if values is None else np.asarray(values, dtype)
@@ -277,7 +279,9 @@ class ChainView:
             ids=np.asarray(ids, dtype=object),
             names=np.asarray(names if names is not None else ids, dtype=object),
             regions=region_arr,
-            is_local=local_mask(region_arr, home_region),
+            is_local=local_mask(region_arr, home_region)
+            if is_local is None
+            else np.asarray(is_local, dtype=bool),
             revenue=floats(revenue, n),
             employees=floats(employees, n),
             tag_bits=np.zeros(n, np.int64) if tag_bits is None else np.asarray(tag_bits, np.int64),
@@ -288,12 +292,12 @@ class ChainView:
             rd_share=floats(rd_share, n),
             membership=membership,
             out_indptr=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
-            out_indices=cus[order],
+            out_indices=cus[order].astype(np.int32),
             link_share=link(link_share, np.float64, np.nan),
             link_volume=link(link_volume, np.float64, np.nan),
             link_confidence=link(link_confidence, np.int8, 0),
-            link_last_seen=link(link_last_seen, np.int64, -1),
-            link_times_seen=link(link_times_seen, np.int32, 0),
+            link_last_seen=link(link_last_seen, np.int32, -1),
+            link_times_seen=link(link_times_seen, np.int16, 0),
         )
 
     def is_local_region(self, region: str | None) -> bool:
