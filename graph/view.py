@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -299,6 +300,16 @@ class ChainView:
             link_last_seen=link(link_last_seen, np.int32, -1),
             link_times_seen=link(link_times_seen, np.int16, 0),
         )
+
+    def with_local(self, rows: Sequence[int] | IntArray) -> ChainView:
+        """A copy of the view in which the firms at ``rows`` count as local too (what-if:
+        "we land these firms"). Arrays are shared, not copied, except ``is_local``."""
+        clone = copy.copy(self)
+        clone.__dict__.pop("_digraph", None)
+        local = self.is_local.copy()
+        local[np.asarray(rows, dtype=np.int64)] = True
+        clone.is_local = local
+        return clone
 
     def is_local_region(self, region: str | None) -> bool:
         """Whether one region code lies inside this view's home region."""
