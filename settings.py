@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     chain: str | None = Field(default=None, description="default chain id")
     lang: Literal["en", "zh"] = Field(default="en", description="language of labels")
 
+    # the API (``chainscout serve``)
+    api_keys: dict[str, Literal["viewer", "editor", "admin"]] = Field(
+        default_factory=dict,
+        description="SHA-256 hex digest of each API key -> its role; keys are never stored",
+    )
+    api_open_read: bool = Field(
+        default=False, description="let requests without a key read (never write)"
+    )
+    api_max_page: int = Field(default=200, ge=1, description="most rows in one page")
+    api_max_hops: int = Field(default=3, ge=1, le=6, description="most hops of a neighbourhood")
+    api_max_nodes: int = Field(default=2000, ge=10, description="most firms in a subgraph")
+    api_max_body_bytes: int = Field(default=50_000_000, ge=1024, description="largest upload")
+    api_timeout_seconds: float = Field(default=30.0, gt=0, description="store call time limit")
+
     @field_validator("home_region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:

@@ -43,9 +43,22 @@ def _root(
     common.STATE.debug = debug
 
 
-from . import demo, info  # noqa: E402  (commands register themselves on `app`)
+from . import backtest, chains, copy, demo, info, load, projects, serve, targets, viz  # noqa: E402  (commands register themselves on `app`)
 
-__all__ = ["app", "demo", "info", "main"]
+__all__ = [
+    "app",
+    "backtest",
+    "chains",
+    "copy",
+    "demo",
+    "info",
+    "load",
+    "main",
+    "projects",
+    "serve",
+    "targets",
+    "viz",
+]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

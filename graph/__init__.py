@@ -41,6 +41,8 @@ from .model import (
     Segment,
     Supplies,
 )
+from .neo4j import NEO4J_SCHEMES, Neo4jSettings, Neo4jStore
+from .projects import Project, Stage, TeamRole
 from .regions import check_region_code, is_within, region_level
 from .store import Direction, GraphStore, Neighbourhood, StoreCounts, WriteSummary
 from .tables import GraphBatch, batch_from_models
@@ -66,16 +68,21 @@ __all__ = [
     "InvestsIn",
     "Makes",
     "Neighbourhood",
+    "Neo4jSettings",
+    "Neo4jStore",
     "NotFoundError",
     "Problem",
     "ProductLink",
     "ProductRelation",
+    "Project",
     "Region",
     "RelationType",
     "Segment",
+    "Stage",
     "StoreCounts",
     "StoreUnavailableError",
     "Supplies",
+    "TeamRole",
     "ValidationFailed",
     "WriteSummary",
     "batch_from_models",
@@ -89,15 +96,12 @@ __all__ = [
 
 
 def open_store(location: str | Path, *, read_only: bool = False) -> GraphStore:
-    """Open the store at ``location``: a file path (the embedded store) or ``:memory:``.
-
-    ``neo4j://`` and ``bolt://`` addresses name a Neo4j server; that store is not part of
-    this version, and asking for it says so.
+    """Open the store at ``location``: a file path (the embedded store), ``:memory:``, or a
+    ``neo4j://``, ``neo4j+s://``, ``bolt://`` or ``bolt+s://`` address (the Neo4j store, with
+    user, password and database from ``CHAINSCOUT_NEO4J_*`` variables, see
+    :class:`~chainscout.graph.neo4j.Neo4jSettings`).
     """
     text = str(location)
-    if text.startswith(("neo4j://", "neo4j+s://", "bolt://", "bolt+s://")):
-        raise StoreUnavailableError(
-            f"{text} names a Neo4j server, and this version of ChainScout has only the embedded"
-            " store. Use a file path for --store."
-        )
+    if text.startswith(NEO4J_SCHEMES):
+        return Neo4jStore(text, read_only=read_only)
     return EmbeddedStore(text, read_only=read_only)

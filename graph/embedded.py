@@ -22,7 +22,8 @@ import pyarrow as pa
 
 from .errors import BadInputError, NotFoundError, Problem, StoreUnavailableError, ValidationFailed
 from .model import Chain, Enterprise, Feeds, Region, Segment, Supplies
-from .regions import check_region_code, region_prefix
+from .projects import LANDED_STAGES, Project
+from .regions import check_region_code, is_within, region_prefix
 from .store import (
     Direction,
     Neighbour,
@@ -87,6 +88,9 @@ _SCHEMA: list[LiteralString] = [
     """CREATE TABLE IF NOT EXISTS industry_links (
         industry VARCHAR NOT NULL, upstream VARCHAR NOT NULL, weight DOUBLE,
         PRIMARY KEY (industry, upstream))""",
+    """CREATE TABLE IF NOT EXISTS projects (
+        id VARCHAR PRIMARY KEY, enterprise VARCHAR NOT NULL, home_region VARCHAR NOT NULL,
+        stage VARCHAR, doc VARCHAR NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS regions (
         code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, level VARCHAR NOT NULL,
         parent VARCHAR)""",
@@ -129,6 +133,7 @@ class EmbeddedStore(StoreBase):
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.location = str(path)
         self.read_only = read_only
+        self._known_tables: frozenset[str] | None = None
         if self.location != ":memory:":
             p = Path(self.location).expanduser()
             if read_only and not p.exists():
@@ -196,6 +201,11 @@ class EmbeddedStore(StoreBase):
         except duckdb.CatalogException:
             return None
         return str(rows[0][0]) if rows else None
+
+    def list_meta(self) -> dict[str, str]:
+        """Every meta key and its value, by key (what ``chainscout copy`` carries over)."""
+        rows = self._sql("SELECT key, value FROM meta ORDER BY key").fetchall()
+        return {str(k): str(v) for k, v in rows}
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -534,6 +544,68 @@ class EmbeddedStore(StoreBase):
         query, schema = queries[name]
         return _arrow(self._db, query).cast(schema)
 
+    def upsert_projects(self, projects: Iterable[Project]) -> WriteSummary:
+        """Store projects (replacing earlier versions by id) in one transaction."""
+        self._writable()
+        rows = [
+            [p.id, p.enterprise, p.home_region, p.stage.value if p.stage else None,
+             p.model_dump_json()]
+            for p in projects
+        ]  # fmt: skip
+        db = self._db
+        db.execute("BEGIN TRANSACTION")
+        try:
+            before = {
+                str(r[0]): str(r[1])
+                for r in db.execute(
+                    "SELECT id, doc FROM projects WHERE id IN (SELECT unnest(?))",
+                    [[r[0] for r in rows]],
+                ).fetchall()
+            }
+            if rows:
+                db.executemany(
+                    "INSERT INTO projects VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                    " enterprise = excluded.enterprise, home_region = excluded.home_region,"
+                    " stage = excluded.stage, doc = excluded.doc",
+                    rows,
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        new = sum(1 for r in rows if r[0] not in before)
+        updated = sum(1 for r in rows if r[0] in before and before[r[0]] != r[4])
+        return WriteSummary(
+            given={"projects": len(rows)}, new={"projects": new}, updated={"projects": updated}
+        )
+
+    def list_projects(self) -> list[Project]:
+        """Every stored project, by id."""
+        if "projects" not in self._tables():
+            return []
+        return [
+            Project.model_validate_json(r[0])
+            for r in self._db.execute("SELECT doc FROM projects ORDER BY id").fetchall()
+        ]
+
+    def get_project(self, project_id: str) -> Project:
+        if "projects" not in self._tables():
+            raise NotFoundError("project", project_id)
+        rows = self._db.execute("SELECT doc FROM projects WHERE id = ?", [project_id]).fetchall()
+        if not rows:
+            raise NotFoundError("project", project_id)
+        return Project.model_validate_json(rows[0][0])
+
+    def _landed(self, home: str) -> list[str]:
+        """Enterprises whose projects reached production inside ``home`` (they count as local)."""
+        if "projects" not in self._tables():
+            return []
+        rows = self._db.execute(
+            "SELECT enterprise, home_region FROM projects WHERE stage IN (SELECT unnest(?))",
+            [[s.value for s in LANDED_STAGES]],
+        ).fetchall()
+        return sorted({str(e) for e, r in rows if is_within(str(r), home)})
+
     def upsert_chain(self, chain: Chain) -> None:
         """Store a chain template, replacing an earlier version of the same chain."""
         self._writable()
@@ -720,11 +792,22 @@ class EmbeddedStore(StoreBase):
         names: list[LiteralString] = [
             "enterprises", "supplies", "memberships", "investments", "chains", "segments",
             "feeds", "regions", "makes", "product_links", "industries", "industry_links",
+            "projects",
         ]  # fmt: skip
+        present = [n for n in names if n in self._tables()]
         values = self._db.execute(
-            "SELECT " + ", ".join(f"(SELECT count(*) FROM {n})" for n in names)
+            "SELECT " + ", ".join(f"(SELECT count(*) FROM {n})" for n in present)
         ).fetchall()[0]
-        return StoreCounts(**dict(zip(names, (int(v) for v in values), strict=True)))
+        counts = dict(zip(present, (int(v) for v in values), strict=True))
+        return StoreCounts(**{n: counts.get(n, 0) for n in names})
+
+    def _tables(self) -> frozenset[str]:
+        """Tables the file holds: a store written by an older version, opened read-only, may
+        lack the newer ones (their reads then return nothing)."""
+        if self._known_tables is None:
+            rows = self._db.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            self._known_tables = frozenset(str(r[0]) for r in rows)
+        return self._known_tables
 
     def neighbours(
         self,
@@ -747,9 +830,13 @@ class EmbeddedStore(StoreBase):
         truncated = False
         steps: list[LiteralString] = []
         if direction in (Direction.OUT, Direction.BOTH):
-            steps.append("SELECT s.dst AS nid FROM supplies s WHERE s.src IN (SELECT unnest($f))")
+            steps.append(
+                "SELECT DISTINCT s.dst AS nid FROM supplies s WHERE s.src IN (SELECT unnest($f))"
+            )
         if direction in (Direction.IN, Direction.BOTH):
-            steps.append("SELECT s.src AS nid FROM supplies s WHERE s.dst IN (SELECT unnest($f))")
+            steps.append(
+                "SELECT DISTINCT s.src AS nid FROM supplies s WHERE s.dst IN (SELECT unnest($f))"
+            )
         reach: LiteralString = " UNION ".join(steps)
         for hop in range(1, hops + 1):
             if not frontier:
@@ -825,7 +912,7 @@ class EmbeddedStore(StoreBase):
                 f" ({tag_sum})::BIGINT AS tag_bits, e.energy_intensity, {local_sql} AS local,"
                 " (CASE e.env_rating WHEN 'A' THEN 1 WHEN 'B' THEN 2 WHEN 'C' THEN 3"
                 "  WHEN 'D' THEN 4 ELSE 0 END)::TINYINT AS env, e.rd_share"
-                " FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.nid",
+                " FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.id",
                 {**tag_params, **local_params},
             )
             links = _arrow(
@@ -842,6 +929,10 @@ class EmbeddedStore(StoreBase):
         finally:
             db.unregister("v_nodes")
         ent_nid = ent["nid"].to_numpy()
+        local = np.asarray(ent["local"].to_numpy(zero_copy_only=False), dtype=bool)
+        landed = self._landed(home)
+        if landed:  # a project in production makes its firm local to the home region
+            local = local | np.isin(ent["id"].to_numpy(zero_copy_only=False), landed)
         row_of = np.full(int(ent_nid.max()) + 1 if len(ent_nid) else 0, -1, dtype=np.int64)
         row_of[ent_nid] = np.arange(len(ent_nid))
         return ChainView.from_arrays(
@@ -856,7 +947,7 @@ class EmbeddedStore(StoreBase):
             member_share=mem["share"].to_numpy(),
             supplier=row_of[links["src"].to_numpy()],
             customer=row_of[links["dst"].to_numpy()],
-            is_local=ent["local"].to_numpy(zero_copy_only=False),
+            is_local=local,
             revenue=_floats(ent["revenue"]),
             employees=_floats(ent["employees"]),
             tag_bits=ent["tag_bits"].to_numpy(),

@@ -121,6 +121,7 @@ class NotFoundError(ChainScoutError):
             "chain": "Run `chainscout chains` to list the chains in this store.",
             "segment": "Run `chainscout chains` to list the chains and their segments.",
             "region": "Use a 6-digit division code (e.g. 440300) or an ISO country code (e.g. DE).",
+            "project": "Run `chainscout projects list` to see the stored projects.",
         }.get(kind, "")
         text = f"No {kind} with id {key!r} in the store."
         tail = hint if hint is not None else default_hint

@@ -53,6 +53,8 @@ __all__ = [
     "GraphBatch",
     "batch_from_models",
     "enterprises_to_models",
+    "invalid_credit_codes",
+    "invalid_regions",
     "supplies_to_models",
 ]
 
@@ -357,6 +359,19 @@ def _bad_regions(col: pa.ChunkedArray) -> pa.ChunkedArray:
     country_ok = pc.is_in(col, pa.array(sorted(_country_codes())))
     good = pc.or_(pc.and_(division, province_ok), country_ok)
     return pc.and_(pc.is_valid(col), pc.invert(good))
+
+
+def invalid_regions(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Vectorised region check for loaders: True where a value is present and is neither a
+    6-digit division code nor an ISO 3166 country code (the rule of :meth:`GraphBatch.problems`)."""
+    mask = pc.fill_null(_bad_regions(col), False)
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def invalid_credit_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Vectorised GB 32100 check for loaders: True where a value is present and is not a valid
+    unified social credit code (upper-case the column first)."""
+    return _bad_credit_codes(col)
 
 
 _LOOKUP = np.full(256, -1, dtype=np.int64)

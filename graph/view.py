@@ -2,8 +2,9 @@
 
 A :class:`ChainView` is one chain seen from one home region: the firms in the chain's segments
 (local and outside), their segment memberships and the supply links among them. Firms are rows
-``0..n-1``; segments are columns ``0..m-1`` in upstream-to-downstream order. Attributes are numpy
-arrays (NaN where unknown); adjacency is CSR in both directions, about 18 bytes per edge. A
+``0..n-1`` in the order of their ids (every store gives the same rows); segments are columns
+``0..m-1`` in upstream-to-downstream order. Attributes are numpy arrays (NaN where unknown);
+adjacency is CSR in both directions (int32 indices: 12 bytes a link for both directions). A
 networkx DiGraph is built on demand for what networkx does well on a bounded graph.
 
 Analyses vectorise over these arrays; they never loop over networkx attribute dicts.

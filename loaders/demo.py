@@ -27,13 +27,22 @@ import pyarrow as pa
 
 from chainscout.graph.codes import ALPHABET
 from chainscout.graph.model import Chain, Region
+from chainscout.graph.projects import FollowUp, FundArrival, Project, Stage
 from chainscout.graph.regions import PROVINCES
 from chainscout.graph.store import GraphStore, WriteSummary
 from chainscout.graph.tables import INVESTMENTS, MEMBERSHIPS, SUPPLIES, GraphBatch
 
 from .chains import builtin_chain
 
-__all__ = ["DEMO_CITY", "DEMO_SOURCE", "DemoData", "DemoSpec", "build_demo_store", "generate_demo"]
+__all__ = [
+    "DEMO_CITY",
+    "DEMO_SOURCE",
+    "DemoData",
+    "DemoSpec",
+    "build_demo_store",
+    "demo_projects",
+    "generate_demo",
+]
 
 #: The fictional home city and its three districts.
 DEMO_CITY = Region(code="349900", name="星澜市（虚构示例城市）", level="city", parent="340000")
@@ -274,6 +283,7 @@ def build_demo_store(store: GraphStore, spec: DemoSpec | None = None) -> WriteSu
     store.upsert_chain(data.chain)
     store.upsert_regions(data.regions)
     summary = store.write(data.batch)
+    store.upsert_projects(demo_projects(data))
     store.set_meta("demo", DEMO_SOURCE)
     store.set_meta("home_region", data.home_region)
     store.set_meta("chain", data.chain.id)
@@ -450,3 +460,96 @@ def _investments(
             "share": pa.array(np.round(rng.uniform(0.3, 1.0, len(pairs)), 2), pa.float64()),
         }
     )
+
+
+#: Teams of the demo city's project pipeline: name, role.
+DEMO_TEAMS = (
+    ("新能源汽车产业链专班", "task_force"),
+    ("长三角驻外招商小分队", "off_site_team"),
+    ("高新区街道", "sub_district"),
+    ("星澜城投", "state_platform"),
+)
+# (segment, stages reached with day offsets from signing, team index, lead source)
+_PIPELINE: tuple[tuple[str, tuple[tuple[str, int], ...], int, str | None], ...] = (
+    ("nev.battery_cell", (("lead", -200), ("visit", -150), ("negotiation", -90), ("signed", 0),
+                          ("registered", 30), ("construction_started", 90), ("completed", 420),
+                          ("in_production", 480), ("capacity_reached", 700)), 0, None),
+    ("nev.body", (("signed", 0), ("construction_started", 60), ("completed", 300),
+                  ("in_production", 360)), 0, "市科技局"),
+    ("nev.thermal", (("visit", -60), ("signed", 0), ("construction_started", 120),
+                     ("completed", 400)), 1, None),
+    ("nev.cathode", (("lead", -120), ("visit", -90), ("signed", 0),
+                     ("construction_started", 150)), 0, "市科技局"),
+    ("nev.electrolyte", (("visit", -40), ("signed", 0)), 1, None),
+    ("nev.separator", (("lead", -30), ("visit", -10), ("negotiation", 0)), 1, "市商务局"),
+    ("nev.auto_chip", (("lead", -60), ("visit", -20)), 2, "市科技局"),
+    ("nev.power_semi", (("visit", -90), ("signed", 0)), 0, None),
+    ("nev.motor", (("signed", 0), ("construction_started", 45), ("completed", 330),
+                   ("in_production", 400)), 3, None),
+    ("nev.sensor", (("lead", -10),), 2, "市商务局"),
+    ("nev.copper_foil", (("signed", 0), ("construction_started", 200)), 3, None),
+    ("nev.interior", (("signed", 0), ("construction_started", 30), ("completed", 200),
+                      ("in_production", 260), ("capacity_reached", 500)), 2, None),
+)  # fmt: skip
+
+
+def demo_projects(data: DemoData, signed_on: dt.date = dt.date(2024, 9, 1)) -> list[Project]:
+    """A plausible, deterministic pipeline of projects for the demo city: outside firms of
+    several segments at every stage, owned by the demo city's teams. None of them is yet in
+    production in a missing segment, so landing one changes the gap table."""
+    firms = data.batch.enterprises
+    mem = data.batch.memberships
+    ids = firms["id"].to_pylist()
+    region = dict(zip(ids, firms["region"].to_pylist(), strict=True))
+    revenue = dict(zip(ids, firms["revenue"].to_pylist(), strict=True))
+    by_segment: dict[str, list[str]] = {}
+    for firm, seg in zip(mem["enterprise"].to_pylist(), mem["segment"].to_pylist(), strict=True):
+        if not str(region[firm]).startswith("3499"):
+            by_segment.setdefault(seg, []).append(firm)
+    projects = []
+    for k, (segment, stages, team, source) in enumerate(_PIPELINE, start=1):
+        pool = sorted(by_segment.get(segment, []), key=lambda f: (-(revenue[f] or 0.0), f))
+        if not pool:
+            continue
+        firm = pool[(k * 7) % len(pool)]
+        dates = {s: signed_on + dt.timedelta(days=d + 11 * k) for s, d in stages}
+        agreed = float(round(5000 + 2500 * k, 0))
+        started = dates.get(Stage.CONSTRUCTION_STARTED.value)
+        funds = (
+            (
+                FundArrival(
+                    date=started + dt.timedelta(days=30), amount=round(agreed * 0.1 * k % agreed, 0)
+                ),
+            )
+            if started and k % 3
+            else ()
+        )
+        projects.append(
+            Project(
+                id=f"XL-{2024 + k // 6}-{k:03d}",
+                enterprise=firm,
+                name=f"{segment.split('.')[1]} 项目 {k}",
+                home_region=DEMO_DISTRICTS[k % 3].code,
+                chain="nev",
+                segment=segment,
+                team=DEMO_TEAMS[team][0],
+                team_role=DEMO_TEAMS[team][1],
+                lead_source=source,
+                lead_response_days=float(3 + (k * 5) % 20) if source else None,
+                visits=(k * 3) % 5,
+                site_inspections=k % 2,
+                agreed_investment=agreed,
+                funds=funds,
+                stages=dates,
+                follow_ups=(
+                    FollowUp(
+                        date=dates["in_production"] + dt.timedelta(days=90),
+                        satisfaction=4 + k % 2,
+                        reinvestment=1000.0 * (k % 2),
+                    ),
+                )
+                if "in_production" in dates
+                else (),
+            )
+        )
+    return projects

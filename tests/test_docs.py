@@ -34,7 +34,9 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert re.search(rf"^{re.escape(tests)}\s*$", ci, re.M)
 
 
-@pytest.mark.parametrize("command", sorted(set(re.findall(r"^\| `chainscout (\w+)", README, re.M))))
+@pytest.mark.parametrize(
+    "command", sorted(set(re.findall(r"^\| `chainscout ([\w-]+)", README, re.M)))
+)
 def test_every_listed_command_exists(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         main([command, "--help"])

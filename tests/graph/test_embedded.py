@@ -359,3 +359,18 @@ class TestView:
         assert in_view == pairs  # every demo firm is in a segment of the chain
         assert 0 < view.is_local.sum() < view.n_firms
         assert view.nbytes() / max(1, view.n_links) < 200
+
+
+def test_a_store_from_before_projects_still_opens_read_only(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    with EmbeddedStore(path) as store:
+        build_demo_store(store, DemoSpec(firms=200))
+    db = duckdb.connect(str(path))
+    db.execute("DROP TABLE projects")
+    db.close()
+    with EmbeddedStore(path, read_only=True) as store:
+        assert store.list_projects() == []
+        assert store.counts().projects == 0 and store.counts().enterprises == 200
+        assert store.view("nev", "349900").n_firms == 200

@@ -1,0 +1,265 @@
+"""Introducer paths: the shortest chains of real supply links from local firms to a target.
+
+以商招商 works through people who already trade: a local firm that buys from a target, or buys
+from a firm that buys from it, can make the introduction. For every firm of a view this module
+finds the nearest local firm over supply links in either direction, up to ``max_hops`` links,
+preferring chain leaders at equal length and reported links over inferred or predicted ones.
+
+One multi-source breadth-first search covers all targets at once: each hop expands the whole
+frontier through the CSR arrays, so the cost is one pass over the links, not one search per target.
+
+Example:
+    >>> from chainscout.graph.view import ChainView
+    >>> v = ChainView.from_arrays(
+    ...     chain=None, home_region="440300", ids=["L", "m", "t"], names=["本地", "中间", "目标"],
+    ...     regions=["440305", "320500", "310100"],
+    ...     member_firm=[0, 1, 2], member_segment=[0, 0, 0], member_share=[1.0] * 3,
+    ...     supplier=[1, 2], customer=[0, 1], segment_ids=["s"])
+    >>> p = introducer_paths(v, targets=[2])[2]
+    >>> p.hops, p.introducer_id, p.text
+    (2, 'L', '本地 ← buys from ← 中间 ← buys from ← 目标')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict
+
+from chainscout.graph.view import CONFIDENCE_CODES, ChainView
+
+__all__ = [
+    "IntroducerPath",
+    "PathStep",
+    "introducer_paths",
+    "neighbourhood",
+    "path_between",
+    "reach",
+]
+
+_CONFIDENCE = {code: name for name, code in CONFIDENCE_CODES.items()}
+
+
+class PathStep(BaseModel):
+    """One link of a path: ``supplier`` sells to ``customer``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    supplier_id: str
+    supplier_name: str
+    customer_id: str
+    customer_name: str
+    confidence: str
+
+
+class IntroducerPath(BaseModel):
+    """How a local firm (the introducer) reaches a target, link by link from the introducer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    target_id: str
+    introducer_id: str
+    introducer_name: str
+    introducer_is_leader: bool
+    hops: int
+    firms: list[str]
+    steps: list[PathStep]
+    text: str
+    text_zh: str
+
+
+def reach(
+    view: ChainView, sources: npt.NDArray[np.bool_], max_hops: int, *, reported_only: bool = False
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Multi-source BFS over supply links in both directions.
+
+    Returns ``hops`` (-1 where unreached), ``parent`` (the firm one step nearer a source, -1 for
+    sources and unreached firms) and ``link`` (the link index used to step to the parent, -1).
+    At equal distance the parent is the lowest frontier row that supplies the firm, else the
+    lowest it buys from, so the result is deterministic.
+    """
+    n = view.n_firms
+    hops = np.full(n, -1, dtype=np.int64)
+    parent = np.full(n, -1, dtype=np.int64)
+    via = np.full(n, -1, dtype=np.int64)
+    frontier = np.flatnonzero(sources)
+    hops[frontier] = 0
+    usable = (
+        view.link_confidence == CONFIDENCE_CODES["reported"]
+        if reported_only
+        else np.ones(view.n_links, dtype=bool)
+    )
+    for hop in range(1, max_hops + 1):
+        if len(frontier) == 0:
+            break
+        # out-links of the frontier (frontier firm supplies the next firm) ...
+        starts, ends = view.out_indptr[frontier], view.out_indptr[frontier + 1]
+        counts = ends - starts
+        out_links = _ranges(starts, counts)
+        out_from = np.repeat(frontier, counts)
+        out_to = view.out_indices[out_links].astype(np.int64)
+        # ... and in-links (the next firm supplies the frontier firm)
+        starts, ends = view.in_indptr[frontier], view.in_indptr[frontier + 1]
+        counts = ends - starts
+        pos = _ranges(starts, counts)
+        in_links = view.in_links[pos].astype(np.int64)
+        in_from = np.repeat(frontier, counts)
+        in_to = view.in_indices[pos].astype(np.int64)
+        src = np.concatenate([out_from, in_from])
+        dst = np.concatenate([out_to, in_to])
+        link = np.concatenate([out_links, in_links])
+        keep = (hops[dst] < 0) & usable[link]
+        src, dst, link = src[keep], dst[keep], link[keep]
+        if len(dst) == 0:
+            break
+        # the first expansion of each new firm wins: frontier rows ascend, out-links first
+        new, first = np.unique(dst, return_index=True)
+        src, link = src[first], link[first]
+        hops[new] = hop
+        parent[new] = src
+        via[new] = link
+        frontier = new
+    return hops, parent, via
+
+
+def _ranges(starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Concatenated ``range(start, start + count)`` for each pair, vectorised."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    return np.arange(total, dtype=np.int64) + offsets
+
+
+def introducer_paths(
+    view: ChainView,
+    targets: Sequence[int] | npt.NDArray[np.int64],
+    *,
+    leaders: Sequence[int] | npt.NDArray[np.int64] = (),
+    max_hops: int = 3,
+) -> dict[int, IntroducerPath]:
+    """The best introducer path for each target row that a local firm reaches within
+    ``max_hops`` links: shortest first; at equal length a chain leader, then a path of reported
+    links only. Targets no local firm reaches are absent from the result."""
+    local = view.is_local
+    leader_mask = np.zeros(view.n_firms, dtype=bool)
+    leader_mask[np.asarray(leaders, dtype=np.int64)] = True
+    leader_mask &= local
+    searches = [
+        reach(view, leader_mask, max_hops, reported_only=True),
+        reach(view, leader_mask, max_hops),
+        reach(view, local, max_hops, reported_only=True),
+        reach(view, local, max_hops),
+    ]
+    out: dict[int, IntroducerPath] = {}
+    for t in np.asarray(targets, dtype=np.int64).tolist():
+        best: tuple[int, int] | None = None  # (hops, search index)
+        for k, (hops, _, _) in enumerate(searches):
+            h = int(hops[t])
+            if h > 0 and (best is None or h < best[0]):
+                best = (h, k)
+        if best is None:
+            continue
+        _, k = best
+        _, parent, via = searches[k]
+        out[t] = _build(view, t, parent, via, leader_mask)
+    return out
+
+
+def _build(
+    view: ChainView,
+    target: int,
+    parent: npt.NDArray[np.int64],
+    via: npt.NDArray[np.int64],
+    leader_mask: npt.NDArray[np.bool_],
+) -> IntroducerPath:
+    chain = [target]
+    links = []
+    node = target
+    while parent[node] >= 0:
+        links.append(int(via[node]))
+        node = int(parent[node])
+        chain.append(node)
+    chain.reverse()  # introducer first
+    links.reverse()
+    supplier_of = view.supplier_of_link
+    steps = []
+    parts_en = [str(view.names[chain[0]])]
+    parts_zh = [str(view.names[chain[0]])]
+    for a, b, link in zip(chain[:-1], chain[1:], links, strict=True):
+        sup, cus = int(supplier_of[link]), int(view.out_indices[link])
+        steps.append(
+            PathStep(
+                supplier_id=str(view.ids[sup]),
+                supplier_name=str(view.names[sup]),
+                customer_id=str(view.ids[cus]),
+                customer_name=str(view.names[cus]),
+                confidence=_CONFIDENCE.get(int(view.link_confidence[link]), "reported"),
+            )
+        )
+        buys = sup == b  # a buys from b
+        parts_en.append(("← buys from ← " if buys else "→ sells to → ") + str(view.names[b]))
+        parts_zh.append(("←采购自← " if buys else "→供货给→ ") + str(view.names[b]))
+        del a
+    intro = chain[0]
+    return IntroducerPath(
+        target_id=str(view.ids[target]),
+        introducer_id=str(view.ids[intro]),
+        introducer_name=str(view.names[intro]),
+        introducer_is_leader=bool(leader_mask[intro]),
+        hops=len(links),
+        firms=[str(view.ids[i]) for i in chain],
+        steps=steps,
+        text=" ".join(parts_en),
+        text_zh=" ".join(parts_zh),
+    )
+
+
+def path_between(
+    view: ChainView, source: int, target: int, max_hops: int = 3
+) -> IntroducerPath | None:
+    """The shortest supply path (either direction per link) from ``source`` to ``target``
+    within ``max_hops``, or None. Used by ``chainscout path FROM TO``."""
+    start = np.zeros(view.n_firms, dtype=bool)
+    start[source] = True
+    hops, parent, via = reach(view, start, max_hops)
+    if hops[target] < 0:
+        return None
+    return _build(view, target, parent, via, np.zeros(view.n_firms, dtype=bool))
+
+
+def neighbourhood(
+    view: ChainView, firm: int, hops: int, *, budget: int | None = None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Rows within ``hops`` supply links of ``firm`` (either direction) and their hop counts,
+    ``firm`` first. Cost grows with the neighbourhood, not the view. With ``budget``, each hop
+    keeps the largest firms (revenue, then row) until ``budget`` rows are held."""
+    seen = np.array([firm], dtype=np.int64)
+    hop_of = [0]
+    frontier = seen
+    for hop in range(1, hops + 1):
+        if len(frontier) == 0:
+            break
+        out = _ranges(
+            view.out_indptr[frontier], view.out_indptr[frontier + 1] - view.out_indptr[frontier]
+        )
+        inn = _ranges(
+            view.in_indptr[frontier], view.in_indptr[frontier + 1] - view.in_indptr[frontier]
+        )
+        nxt = np.unique(
+            np.concatenate([view.out_indices[out], view.in_indices[inn]]).astype(np.int64)
+        )
+        nxt = nxt[~np.isin(nxt, seen, assume_unique=True)]
+        if budget is not None:
+            room = budget - len(seen)
+            if room <= 0:
+                break
+            if len(nxt) > room:
+                revenue = np.nan_to_num(view.revenue[nxt], nan=-1.0)
+                nxt = np.sort(nxt[np.lexsort((nxt, -revenue))[:room]])
+        seen = np.concatenate([seen, nxt])
+        hop_of += [hop] * len(nxt)
+        frontier = nxt
+    return seen, np.array(hop_of, dtype=np.int64)

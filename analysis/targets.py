@@ -1,0 +1,740 @@
+"""Target ranking: which outside firms to attract, why, and who can introduce us (以商招商).
+
+Candidates are the view's outside firms that (a) work in a missing or weak segment, (b) trade
+with local firms within ``max_hops`` supply links, (c) are tied to local firms only through links
+inferred from the product chain, or (d) have a predicted link to a local firm. Each candidate keeps
+how it was found.
+
+Every candidate gets six factors, each normalised to 0-1; the score is their weighted sum with the
+weights normalised to 1, so each row's contributions add up to its score:
+
+========= ==================================================================================
+gap       the most needed of its segments: missing 1.0, weak 0.7, present 0.3, strong 0
+pull      local firms it trades with directly, a chain leader counting 3, a predicted link its
+          probability: ``p / (p + 3)``
+demand    leakage of its segment: the share of local firms' known inputs from that segment
+          bought outside the home region (what attracting it would replace)
+quality   0.5 × size (log10 of revenue in 万元, 100 → 0, 1,000,000 → 1) + 0.3 × tags
+          (高新技术企业 0.4, 专精特新 0.3, 小巨人 0.2, 上市公司 0.3, capped at 1) + 0.2 × R&D
+          share (8% or more → 1)
+related   product-space density: the share of its segment's FEEDS neighbours (upstream and
+          downstream) in which the home region is specialised (LQ ≥ 1)
+region    1 when the firm sits in the preferred target regions (京津冀, 长三角, 粤港澳大湾区 or
+          user-defined codes), else 0; without a preference the factor has no weight
+========= ==================================================================================
+
+Entry thresholds (technology, energy, environment) exclude firms before ranking, and every
+excluded firm is kept in ``excluded`` with the rule it failed ("energy intensity 1.2 tce/万元
+exceeds 0.8"); a firm whose value is unknown is kept with a warning unless the thresholds say
+``exclude_unknown``. Ties are broken by revenue, then id, so the order is stable.
+
+Scoring is vectorised over all candidates; sentences are written only for the rows returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Self
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import sparse
+
+from chainscout.graph.view import CONFIDENCE_CODES, ENV_RATING_CODES, TAG_BITS, ChainView
+
+from .gaps import GapStatus, GapTable, GapThresholds, gap_table
+from .leakage import LeakageTable, leakage_table
+from .paths import IntroducerPath, introducer_paths, reach
+from .presets import WEIGHT_PRESETS, region_set, region_set_mask
+
+__all__ = [
+    "FACTORS",
+    "EntryThresholds",
+    "Excluded",
+    "Factor",
+    "FoundBy",
+    "PredictedLink",
+    "Target",
+    "TargetParams",
+    "TargetRanking",
+    "TargetWeights",
+    "rank_targets",
+    "weight_sensitivity",
+]
+
+FACTORS = ("gap", "pull", "demand", "quality", "related", "region")
+FoundBy = Literal["gap", "trades_with_local", "product_chain", "predicted"]
+GAP_VALUE = {
+    GapStatus.MISSING: 1.0,
+    GapStatus.WEAK: 0.7,
+    GapStatus.PRESENT: 0.3,
+    GapStatus.STRONG: 0.0,
+}
+_TAG_SCORE = {"高新技术企业": 0.4, "专精特新": 0.3, "小巨人": 0.2, "上市公司": 0.3}
+_RATING = {code: letter for letter, code in ENV_RATING_CODES.items()}
+
+
+class TargetWeights(BaseModel):
+    """Weights of the six factors (any non-negative numbers; they are normalised to sum 1)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gap: float = Field(default=0.30, ge=0)
+    pull: float = Field(default=0.25, ge=0)
+    demand: float = Field(default=0.15, ge=0)
+    quality: float = Field(default=0.15, ge=0)
+    related: float = Field(default=0.10, ge=0)
+    region: float = Field(default=0.05, ge=0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Self:
+        if sum(self.as_dict().values()) <= 0:
+            raise ValueError("at least one factor weight must be above 0")
+        return self
+
+    @classmethod
+    def preset(cls, name: str) -> TargetWeights:
+        """A named preset: balanced, fill (补链), strengthen (强链), extend (延链)."""
+        if name not in WEIGHT_PRESETS:
+            raise ValueError(f"no weight preset {name!r}; presets: {', '.join(WEIGHT_PRESETS)}")
+        return cls(**WEIGHT_PRESETS[name])
+
+    def as_dict(self) -> dict[str, float]:
+        return {f: float(getattr(self, f)) for f in FACTORS}
+
+    @classmethod
+    def parse(cls, text: str | None) -> TargetWeights:
+        """``balanced``/``fill``/``strengthen``/``extend``, ``gap=0.4,pull=0.3``, or a preset
+        then changes: ``fill,region=0.2``. Raises ``ValueError`` saying what is wrong.
+
+        >>> TargetWeights.parse("fill,region=0.2").region
+        0.2
+        """
+        if not text:
+            return cls()
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        base: dict[str, float] = {}
+        if parts and "=" not in parts[0]:
+            base = cls.preset(parts.pop(0)).as_dict()
+        values = {}
+        for key, value in _pairs(",".join(parts)).items():
+            if key not in FACTORS:
+                raise ValueError(f"no factor {key!r}; factors: {', '.join(FACTORS)}")
+            try:
+                values[key] = float(value)
+            except ValueError:
+                raise ValueError(f"{key}={value!r} is not a number") from None
+        return cls(**{**base, **values})
+
+
+class EntryThresholds(BaseModel):
+    """Hard filters on targets (the entry thresholds, 准入门槛). None means no filter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_energy_intensity: float | None = Field(
+        default=None, ge=0, description="tce per 万元 of output; above it a firm is excluded"
+    )
+    min_env_rating: Literal["A", "B", "C", "D"] | None = Field(
+        default=None, description="worst environmental rating accepted (A best)"
+    )
+    min_rd_share: float | None = Field(default=None, ge=0, le=1, description="R&D over revenue")
+    require_high_tech: bool = Field(default=False, description="only 高新技术企业")
+    exclude_unknown: bool = Field(
+        default=False, description="exclude firms whose screened value is unknown"
+    )
+
+    @classmethod
+    def parse(cls, text: str | None) -> EntryThresholds:
+        """``max_energy_intensity=0.8,min_env_rating=B,min_rd_share=0.03,require_high_tech=true``.
+
+        >>> EntryThresholds.parse("max_energy_intensity=0.8").max_energy_intensity
+        0.8
+        """
+        return cls.model_validate(_pairs(text or "")) if text else cls()
+
+
+class PredictedLink(BaseModel):
+    """A link the predictor expects: ``supplier`` → ``customer`` (view rows) with probability."""
+
+    model_config = ConfigDict(frozen=True)
+
+    supplier: int
+    customer: int
+    probability: float = Field(ge=0, le=1)
+
+
+class TargetParams(BaseModel):
+    """Everything a ranking depends on besides the view."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    weights: TargetWeights = Field(default_factory=TargetWeights)
+    thresholds: EntryThresholds = Field(default_factory=EntryThresholds)
+    gap_thresholds: GapThresholds = Field(default_factory=GapThresholds)
+    target_regions: tuple[str, ...] = Field(
+        default=(), description="preferred regions: preset names or region codes"
+    )
+    only_target_regions: bool = Field(default=False, description="filter, not just prefer")
+    segment: str | None = Field(default=None, description="only candidates in this segment")
+    max_hops: int = Field(default=3, ge=1, le=3)
+    leaders: int = Field(
+        default=10,
+        ge=0,
+        description="how many of the largest, best-connected local firms count as chain leaders"
+        " (besides any tagged 链主)",
+    )
+    leader_ids: tuple[str, ...] | None = Field(
+        default=None, description="the chain leaders by id, e.g. from `chainscout leaders`"
+    )
+
+
+class Factor(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    value: float
+    weight: float
+    contribution: float
+    reason: str
+    reason_zh: str
+
+
+class Target(BaseModel):
+    """One ranked candidate, its factors and its best introducer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rank: int
+    id: str
+    name: str
+    region: str | None
+    segment: str
+    segment_name: str
+    segment_status: str
+    score: float
+    factors: list[Factor]
+    found_by: list[FoundBy]
+    hops_to_local: int | None
+    revenue: float | None
+    introducer: IntroducerPath | None
+    warnings: list[str]
+
+    def top_reasons(self, n: int = 3) -> list[str]:
+        """The reasons of the ``n`` largest contributions."""
+        ranked = sorted(self.factors, key=lambda f: -f.contribution)
+        return [f.reason for f in ranked[:n] if f.contribution > 0]
+
+
+class Excluded(BaseModel):
+    """A candidate an entry threshold excluded, with every rule it failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    region: str | None
+    segment: str
+    failed: list[str]
+
+
+class TargetRanking(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    chain: str | None
+    home_region: str
+    weights: dict[str, float] = Field(description="normalised weights actually used")
+    thresholds: EntryThresholds
+    target_regions: list[str]
+    candidates: int = Field(description="outside firms considered")
+    ranked: int = Field(description="candidates that passed the thresholds")
+    rows: list[Target]
+    excluded: list[Excluded]
+    notes: list[str]
+
+
+@dataclass
+class _Scored:
+    """Vectorised intermediate: everything needed to rank and to explain."""
+
+    cand: npt.NDArray[np.int64]  # candidate firm rows
+    segment: npt.NDArray[np.int64]  # the segment column each candidate is scored for
+    values: npt.NDArray[np.float64]  # candidates x factors, 0-1
+    found: npt.NDArray[np.int8]  # bit flags: 1 gap, 2 trades, 4 product chain, 8 predicted
+    hops: npt.NDArray[np.int64]
+    pull_raw: npt.NDArray[np.float64]
+    excluded_reasons: dict[int, list[str]]
+    warnings: dict[int, list[str]]
+    weights: dict[str, float]
+    gaps: GapTable
+    leak: LeakageTable
+    leaders: npt.NDArray[np.int64]
+    density: npt.NDArray[np.float64]
+    specialised: npt.NDArray[np.bool_]
+    neighbours: list[list[int]]
+    region_prefixes: tuple[str, ...]
+
+
+def rank_targets(
+    view: ChainView,
+    params: TargetParams | None = None,
+    *,
+    predicted: Sequence[PredictedLink] = (),
+    limit: int | None = 50,
+    with_paths: bool = True,
+) -> TargetRanking:
+    """Rank the outside firms of ``view`` as targets (see the module docstring).
+
+    ``limit`` bounds the rows returned (None: all); scores and ranks do not depend on it.
+    """
+    params = params or TargetParams()
+    s = _score(view, params, predicted)
+    order = _order(view, s, s.weights)
+    passed = order[[int(s.cand[i]) not in s.excluded_reasons for i in order]]
+    shown = passed if limit is None else passed[:limit]
+    paths: dict[int, IntroducerPath] = {}
+    if with_paths and len(shown):
+        paths = introducer_paths(view, s.cand[shown], leaders=s.leaders, max_hops=params.max_hops)
+    rows = [_target(view, s, int(i), rank, paths) for rank, i in enumerate(shown, start=1)]
+    excluded = [
+        Excluded(
+            id=str(view.ids[f]),
+            name=str(view.names[f]),
+            region=_opt(view.regions[f]),
+            segment=view.segment_ids[int(s.segment[i])],
+            failed=s.excluded_reasons[f],
+        )
+        for i in order
+        if (f := int(s.cand[i])) in s.excluded_reasons
+    ]
+    notes = []
+    if not s.region_prefixes:
+        notes.append("no target regions given: the region factor carries no weight")
+    return TargetRanking(
+        chain=view.chain.id if view.chain else None,
+        home_region=view.home_region,
+        weights={k: round(v, 4) for k, v in s.weights.items()},
+        thresholds=params.thresholds,
+        target_regions=list(s.region_prefixes),
+        candidates=len(s.cand),
+        ranked=len(passed),
+        rows=rows,
+        excluded=excluded,
+        notes=notes,
+    )
+
+
+def weight_sensitivity(
+    view: ChainView,
+    params: TargetParams | None = None,
+    *,
+    top: int = 20,
+    change: float = 0.5,
+) -> dict[str, dict[str, int]]:
+    """How the top ``top`` moves when one factor's weight moves by ±``change`` (relative).
+
+    For each factor and direction: how many of today's top firms leave the top, and the largest
+    rank move among those that stay. Factors are computed once and re-weighted.
+    """
+    params = params or TargetParams()
+    s = _score(view, params, ())
+    keep = np.array([int(f) not in s.excluded_reasons for f in s.cand], dtype=bool)
+    base = _order(view, s, s.weights)
+    base = base[keep[base]][:top]
+    base_rank = {int(i): r for r, i in enumerate(base)}
+    out: dict[str, dict[str, int]] = {}
+    raw = params.weights.as_dict()
+    for factor in FACTORS:
+        for sign, label in ((1, "up"), (-1, "down")):
+            w = dict(raw)
+            w[factor] = max(0.0, w[factor] * (1 + sign * change))
+            weights = _normalise(w, bool(s.region_prefixes))
+            order = _order(view, s, weights)
+            order = order[keep[order]][:top]
+            new_rank = {int(i): r for r, i in enumerate(order)}
+            moved = [abs(new_rank[i] - r) for i, r in base_rank.items() if i in new_rank]
+            out[f"{factor} {label}"] = {
+                "left_top": sum(1 for i in base_rank if i not in new_rank),
+                "max_move": max(moved, default=0),
+            }
+    return out
+
+
+# -- internals ---------------------------------------------------------------------------------
+
+
+def _pairs(text: str) -> dict[str, str]:
+    """``a=1,b=2`` as a dict (``;`` also separates)."""
+    out: dict[str, str] = {}
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise ValueError(f"{part!r} is not key=value")
+        key, value = part.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _normalise(weights: dict[str, float], has_regions: bool) -> dict[str, float]:
+    w = dict(weights)
+    if not has_regions:
+        w["region"] = 0.0
+    total = sum(w.values())
+    if total <= 0:
+        raise ValueError("the factor weights add up to 0 once unused factors are dropped")
+    return {k: v / total for k, v in w.items()}
+
+
+def _order(view: ChainView, s: _Scored, weights: dict[str, float]) -> npt.NDArray[np.int64]:
+    """Candidate positions best first: score, then revenue, then id (view rows are in id
+    order and the sort is stable)."""
+    w = np.array([weights[f] for f in FACTORS])
+    score = np.round(s.values @ w, 6)
+    revenue = np.nan_to_num(view.revenue[s.cand], nan=-1.0)
+    return np.lexsort((-revenue, -score)).astype(np.int64)
+
+
+def _score(view: ChainView, params: TargetParams, predicted: Sequence[PredictedLink]) -> _Scored:
+    gaps = gap_table(view, params.gap_thresholds)
+    leak = leakage_table(view)
+    n, m = view.n_firms, view.n_segments
+    status_value = np.array([GAP_VALUE[r.status] for r in gaps.rows])
+    specialised = np.array([(r.lq or 0.0) >= 1.0 - 1e-9 for r in gaps.rows], dtype=bool)
+    leakage = np.array([r.leakage if r.leakage is not None else 0.0 for r in leak.rows])
+    neighbours: list[list[int]] = [[] for _ in range(m)]
+    if view.chain:
+        pos = {sid: i for i, sid in enumerate(view.segment_ids)}
+        for f in view.chain.feeds:
+            if f.upstream in pos and f.downstream in pos:
+                neighbours[pos[f.upstream]].append(pos[f.downstream])
+                neighbours[pos[f.downstream]].append(pos[f.upstream])
+    density = np.array(
+        [specialised[nb].mean() if nb else 0.0 for nb in neighbours], dtype=np.float64
+    )
+
+    leaders = _leaders(view, params)
+    leader_mask = np.zeros(n, dtype=bool)
+    leader_mask[leaders] = True
+
+    # found by: (b) reported links, (c) inferred links only, (d) predicted links
+    hops_any, _, _ = reach(view, view.is_local, params.max_hops)
+    if (view.link_confidence != CONFIDENCE_CODES["reported"]).any():
+        hops_reported, _, _ = reach(view, view.is_local, params.max_hops, reported_only=True)
+    else:
+        hops_reported = hops_any
+    member = view.membership.copy()
+    member.data = np.ones_like(member.data)
+    seg_gap = member.multiply(status_value[None, :]).tocsr()
+    in_gap = (
+        np.asarray(
+            (member.multiply((status_value >= GAP_VALUE[GapStatus.WEAK])[None, :])).sum(axis=1)
+        ).ravel()
+        > 0
+    )
+    pred_mask = np.zeros(n, dtype=bool)
+    pred_weight = np.zeros(n)
+    for p in predicted:
+        a, b = p.supplier, p.customer
+        for outside, inside in ((a, b), (b, a)):
+            if view.is_local[inside] and not view.is_local[outside]:
+                pred_mask[outside] = True
+                pred_weight[outside] += p.probability
+
+    cand_mask = ~view.is_local & (in_gap | (hops_any > 0) | pred_mask)
+    if params.segment is not None:
+        col = view.segment_index(params.segment)
+        cand_mask &= np.asarray(view.membership[:, [col]].toarray()).ravel() > 0
+    region_prefixes: tuple[str, ...] = ()
+    for spec in params.target_regions:
+        region_prefixes += region_set(spec)
+    if params.only_target_regions and region_prefixes:
+        cand_mask &= region_set_mask(view.regions, region_prefixes)
+    cand = np.flatnonzero(cand_mask).astype(np.int64)
+
+    # the segment each candidate is scored for: its most needed one, ties to its larger share
+    sub = sparse.csr_array(seg_gap[cand]) if len(cand) else sparse.csr_array((0, m))
+    shares = sparse.csr_array(view.membership[cand]) if len(cand) else sparse.csr_array((0, m))
+    segment = _best_segment(sub, shares, m)
+
+    found = (
+        in_gap[cand].astype(np.int8) * 1
+        + (hops_reported[cand] > 0).astype(np.int8) * 2
+        + ((hops_any[cand] > 0) & (hops_reported[cand] < 0)).astype(np.int8) * 4
+        + pred_mask[cand].astype(np.int8) * 8
+    )
+
+    # pull: direct links with local firms, a leader counting 3
+    sup = view.supplier_of_link.astype(np.int64)
+    cus = view.out_indices.astype(np.int64)
+    w_partner = np.where(leader_mask, 3.0, 1.0)
+    pull_raw = np.zeros(n)
+    sells_local = ~view.is_local[sup] & view.is_local[cus]
+    buys_local = view.is_local[sup] & ~view.is_local[cus]
+    np.add.at(pull_raw, sup[sells_local], w_partner[cus[sells_local]])
+    np.add.at(pull_raw, cus[buys_local], w_partner[sup[buys_local]])
+    pull_raw += pred_weight
+
+    revenue = view.revenue[cand]
+    size = np.clip((np.log10(np.where(revenue > 0, revenue, 1.0)) - 2.0) / 4.0, 0.0, 1.0)
+    size = np.where(np.isnan(revenue), 0.0, size)
+    tag_score = np.zeros(len(cand))
+    for tag, value in _TAG_SCORE.items():
+        tag_score += ((view.tag_bits[cand] & TAG_BITS[tag]) > 0) * value
+    rd = np.nan_to_num(view.rd_share[cand], nan=0.0)
+    quality = 0.5 * size + 0.3 * np.minimum(tag_score, 1.0) + 0.2 * np.minimum(rd / 0.08, 1.0)
+    in_region = (
+        region_set_mask(view.regions[cand], region_prefixes)
+        if region_prefixes
+        else np.zeros(len(cand), dtype=bool)
+    )
+    values = np.column_stack(
+        [
+            status_value[segment] if len(cand) else np.zeros(0),
+            pull_raw[cand] / (pull_raw[cand] + 3.0),
+            leakage[segment] if len(cand) else np.zeros(0),
+            quality,
+            density[segment] if len(cand) else np.zeros(0),
+            in_region.astype(np.float64),
+        ]
+    ).reshape(len(cand), len(FACTORS))
+
+    excluded, warnings = _screen(view, cand, params.thresholds)
+    return _Scored(
+        cand=cand,
+        segment=segment,
+        values=values,
+        found=found,
+        hops=hops_any[cand],
+        pull_raw=pull_raw[cand],
+        excluded_reasons=excluded,
+        warnings=warnings,
+        weights=_normalise(params.weights.as_dict(), bool(region_prefixes)),
+        gaps=gaps,
+        leak=leak,
+        leaders=leaders,
+        density=density,
+        specialised=specialised,
+        neighbours=neighbours,
+        region_prefixes=region_prefixes,
+    )
+
+
+def _leaders(view: ChainView, params: TargetParams) -> npt.NDArray[np.int64]:
+    """Chain leaders: the ids given, else the local firms tagged 链主 plus the ``leaders``
+    local firms with the largest revenue × (1 + trading partners) — a size-and-position proxy
+    that costs one pass over the arrays (``chainscout leaders`` ranks them in full)."""
+    if params.leader_ids is not None:
+        index = {str(i): k for k, i in enumerate(view.ids)}
+        return np.array(sorted(index[i] for i in params.leader_ids if i in index), dtype=np.int64)
+    tagged = np.flatnonzero(view.is_local & ((view.tag_bits & TAG_BITS["链主"]) > 0))
+    local = np.flatnonzero(view.is_local)
+    picked = np.zeros(0, dtype=np.int64)
+    if params.leaders and len(local):
+        degree = np.diff(view.out_indptr)[local] + np.diff(view.in_indptr)[local]
+        size = np.nan_to_num(view.revenue[local], nan=0.0) * (1.0 + degree)
+        picked = local[np.lexsort((local, -size))[: params.leaders]]
+    return np.unique(np.concatenate([tagged, picked])).astype(np.int64)
+
+
+def _best_segment(gap: sparse.csr_array, shares: sparse.csr_array, m: int) -> npt.NDArray[np.int64]:
+    """Per row: the column with the highest gap value, then the highest share, then upstream."""
+    rows = gap.shape[0]
+    out = np.zeros(rows, dtype=np.int64)
+    if rows == 0:
+        return out
+    g = gap.tocoo()
+    sh = shares.tocsr()
+    share_at = np.asarray(sh[g.row, g.col]).ravel()
+    key = np.lexsort((g.col, -share_at, -g.data, g.row))
+    r = g.row[key]
+    first = np.concatenate(([True], r[1:] != r[:-1]))
+    out[r[first]] = g.col[key][first]
+    # rows whose memberships all have gap value 0 (strong segments) do not appear in ``gap``
+    present = np.zeros(rows, dtype=bool)
+    present[r] = True
+    if not present.all():
+        s = sh.tocoo()
+        key = np.lexsort((s.col, -s.data, s.row))
+        r2 = s.row[key]
+        first2 = np.concatenate(([True], r2[1:] != r2[:-1]))
+        fill = ~present[r2[first2]]
+        out[r2[first2][fill]] = s.col[key][first2][fill]
+    del m
+    return out
+
+
+def _screen(
+    view: ChainView, cand: npt.NDArray[np.int64], th: EntryThresholds
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Apply the entry thresholds: failed rules per excluded firm, warnings per kept firm."""
+    excluded: dict[int, list[str]] = {}
+    warnings: dict[int, list[str]] = {}
+
+    def fail(rows: npt.NDArray[np.int64], text: list[str]) -> None:
+        for f, t in zip(rows.tolist(), text, strict=True):
+            excluded.setdefault(int(f), []).append(t)
+
+    def unknown(rows: npt.NDArray[np.int64], what: str) -> None:
+        if th.exclude_unknown:
+            fail(rows, [f"{what} unknown (unknown values are excluded)"] * len(rows))
+        else:
+            for f in rows.tolist():
+                warnings.setdefault(int(f), []).append(f"{what} unknown: not screened")
+
+    if th.max_energy_intensity is not None:
+        e = view.energy_intensity[cand]
+        over = cand[e > th.max_energy_intensity + 1e-12]
+        fail(over, [
+            f"energy intensity {v:g} tce/万元 exceeds {th.max_energy_intensity:g}"
+            for v in view.energy_intensity[over]
+        ])  # fmt: skip
+        unknown(cand[np.isnan(e)], "energy intensity")
+    if th.min_env_rating is not None:
+        worst = ENV_RATING_CODES[th.min_env_rating]
+        r = view.env_rating[cand]
+        below = cand[r > worst]
+        fail(below, [
+            f"environmental rating {_RATING[int(v)]} is below the required {th.min_env_rating}"
+            for v in view.env_rating[below]
+        ])  # fmt: skip
+        unknown(cand[r == 0], "environmental rating")
+    if th.min_rd_share is not None:
+        rd = view.rd_share[cand]
+        low = cand[rd < th.min_rd_share - 1e-12]
+        fail(low, [
+            f"R&D share {v:.1%} is below {th.min_rd_share:.1%}" for v in view.rd_share[low]
+        ])  # fmt: skip
+        unknown(cand[np.isnan(rd)], "R&D share")
+    if th.require_high_tech:
+        no = cand[(view.tag_bits[cand] & TAG_BITS["高新技术企业"]) == 0]
+        fail(no, ["not a certified high-tech enterprise (高新技术企业)"] * len(no))
+    return excluded, warnings
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _target(
+    view: ChainView, s: _Scored, i: int, rank: int, paths: dict[int, IntroducerPath]
+) -> Target:
+    f = int(s.cand[i])
+    seg = int(s.segment[i])
+    gap_row = s.gaps.rows[seg]
+    leak_row = s.leak.rows[seg]
+    v = s.values[i]
+    contributions = [round(float(v[k]) * s.weights[name], 4) for k, name in enumerate(FACTORS)]
+    texts = _reasons(view, s, i, f, seg, gap_row.reason, leak_row.reason)
+    factors = [
+        Factor(
+            name=name,
+            value=round(float(v[k]), 4),
+            weight=round(s.weights[name], 4),
+            contribution=contributions[k],
+            reason=texts[name][0],
+            reason_zh=texts[name][1],
+        )
+        for k, name in enumerate(FACTORS)
+    ]
+    flags = int(s.found[i])
+    found = [name for bit, name in _FOUND_BITS if flags & bit]
+    hops = int(s.hops[i])
+    revenue = float(view.revenue[f])
+    return Target(
+        rank=rank,
+        id=str(view.ids[f]),
+        name=str(view.names[f]),
+        region=_opt(view.regions[f]),
+        segment=view.segment_ids[seg],
+        segment_name=gap_row.name,
+        segment_status=gap_row.status.value,
+        score=round(sum(contributions), 4),
+        factors=factors,
+        found_by=found,
+        hops_to_local=hops if hops > 0 else None,
+        revenue=None if np.isnan(revenue) else revenue,
+        introducer=paths.get(f),
+        warnings=s.warnings.get(f, []),
+    )
+
+
+def _reasons(
+    view: ChainView, s: _Scored, i: int, f: int, seg: int, gap_reason: str, leak_reason: str
+) -> dict[str, tuple[str, str]]:
+    gap_row = s.gaps.rows[seg]
+    status = gap_row.status.value
+    name = gap_row.name
+    pull = float(s.pull_raw[i])
+    partners = _local_partners(view, f, s.leaders)
+    leaders = [p for p in partners if p[1]]
+    if partners:
+        who = ", ".join(str(view.names[p[0]]) for p in (leaders or partners)[:2])
+        pull_en = (
+            f"trades directly with {len(partners)} local firm(s)"
+            + (f", {len(leaders)} of them chain leaders" if leaders else "")
+            + f" ({who})"
+        )
+        pull_zh = f"与 {len(partners)} 家本地企业直接购销" + (
+            f"，其中 {len(leaders)} 家链主" if leaders else ""
+        )
+    elif pull > 0:
+        pull_en, pull_zh = "a predicted link to a local firm", "预测与本地企业存在供应关系"
+    else:
+        pull_en, pull_zh = "no direct link to a local firm", "与本地企业无直接购销"
+    tags = [t for t in _TAG_SCORE if view.tag_bits[f] & TAG_BITS[t]]
+    revenue = view.revenue[f]
+    rev_text = "revenue unknown" if np.isnan(revenue) else f"revenue {revenue:,.0f} 万元"
+    quality_en = ", ".join([rev_text, *tags] + (
+        [f"R&D {view.rd_share[f]:.1%}"] if not np.isnan(view.rd_share[f]) else []
+    ))  # fmt: skip
+    nb = s.neighbours[seg]
+    strong_nb = [s.gaps.rows[k].name for k in nb if s.specialised[k]]
+    related_en = (
+        f"the region is specialised (LQ ≥ 1) in {len(strong_nb)} of {len(nb)} segments next to"
+        f" {name}" + (f": {', '.join(strong_nb[:3])}" if strong_nb else "")
+        if nb
+        else f"{name} has no neighbouring segment in the chain"
+    )
+    related_zh = f"相邻 {len(nb)} 个环节中本地优势环节 {len(strong_nb)} 个"
+    region = _opt(view.regions[f]) or "unknown region"
+    in_region = bool(s.values[i][FACTORS.index("region")])
+    region_en = (
+        f"{region} is in the preferred target regions"
+        if in_region
+        else (f"{region} is outside the preferred target regions" if s.region_prefixes
+              else "no target-region preference")
+    )  # fmt: skip
+    return {
+        "gap": (
+            f"{name} is {status}: {gap_reason}",
+            f"{name}为{_STATUS_ZH[status]}：{gap_row.reason_zh}",
+        ),
+        "pull": (pull_en, pull_zh),
+        "demand": (f"{name}: {leak_reason}", f"{name}：本地外购比例 {s.values[i][2]:.0%}"),
+        "quality": (quality_en, quality_en),
+        "related": (related_en, related_zh),
+        "region": (region_en, "位于目标区域" if in_region else "不在目标区域"),
+    }
+
+
+_FOUND_BITS: tuple[tuple[int, FoundBy], ...] = (
+    (1, "gap"),
+    (2, "trades_with_local"),
+    (4, "product_chain"),
+    (8, "predicted"),
+)
+_STATUS_ZH = {"missing": "缺链", "weak": "弱链", "present": "一般", "strong": "强链"}
+
+
+def _local_partners(
+    view: ChainView, f: int, leaders: npt.NDArray[np.int64]
+) -> list[tuple[int, bool]]:
+    """Local firms trading directly with firm ``f``: (row, is leader), leaders first, by row."""
+    rows = np.unique(np.concatenate([view.customers_of(f), view.suppliers_of(f)])).astype(np.int64)
+    rows = rows[view.is_local[rows]]
+    lead = set(leaders.tolist())
+    return sorted(((int(r), int(r) in lead) for r in rows), key=lambda p: (not p[1], p[0]))

@@ -1,0 +1,235 @@
+"""Link prediction on hand-made dated networks: features with known values, candidates, the
+fitted model's determinism and that nothing of a later snapshot leaks into it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chainscout.analysis.linkpred import (
+    FEATURES,
+    DatedLinks,
+    LinkPrediction,
+    adamic_adar,
+    common_neighbours,
+    fit_link_model,
+    pair_features,
+    pair_history,
+    predict_links,
+    preferential_attachment,
+    resource_allocation,
+    sample_new_pairs,
+    smoothed_history,
+    two_step_paths,
+)
+from chainscout.graph.errors import BadInputError
+
+
+def net(rows: list[tuple[int, int, int]], dates: list[str], n: int | None = None) -> DatedLinks:
+    sup, cus, snap = zip(*rows, strict=True) if rows else ((), (), ())
+    return DatedLinks.from_arrays(
+        supplier=list(sup), customer=list(cus), snapshot=list(snap), dates=dates, n_nodes=n
+    )
+
+
+DATES4 = ["2020-06-30", "2020-12-31", "2021-06-30", "2021-12-31"]
+
+
+def col(f: np.ndarray, name: str) -> list[float]:
+    return f[:, FEATURES.index(name)].tolist()
+
+
+def synthetic(seed: int, n: int = 80, snapshots: int = 7) -> DatedLinks:
+    """Persistent links that drop out now and then, plus a few new ones each snapshot."""
+    rng = np.random.default_rng(seed)
+    base_u = rng.integers(0, n, 200)
+    base_v = rng.integers(0, n, 200)
+    keep = base_u != base_v
+    base_u, base_v = base_u[keep], base_v[keep]
+    strength = rng.random(len(base_u))
+    rows = []
+    for t in range(snapshots):
+        on = rng.random(len(base_u)) < strength
+        rows += [(int(a), int(b), t) for a, b in zip(base_u[on], base_v[on], strict=True)]
+        extra_u = rng.integers(0, n, 15)
+        extra_v = (extra_u + rng.integers(1, n, 15)) % n
+        rows += [(int(a), int(b), t) for a, b in zip(extra_u, extra_v, strict=True)]
+    dates = [f"{2015 + t // 2}-{'06-30' if t % 2 == 0 else '12-31'}" for t in range(snapshots)]
+    return net(rows, dates, n)
+
+
+# -- the network ------------------------------------------------------------------------------
+
+
+def test_from_arrays_sorts_and_merges_duplicates() -> None:
+    links = net([(1, 2, 1), (0, 1, 0), (0, 1, 0)], ["2020-06-30", "2020-12-31"])
+    assert links.supplier.tolist() == [0, 1]
+    assert links.snapshot.tolist() == [0, 1]
+    assert links.n_nodes == 3
+
+
+@pytest.mark.parametrize(
+    ("rows", "dates", "message"),
+    [
+        ([(1, 1, 0)], ["2020-06-30"], "self-loop"),
+        ([(0, 1, 0)], ["2020-12-31", "2020-06-30"], "increase"),
+        ([(0, 1, 2)], ["2020-06-30"], "snapshot index"),
+        ([(-1, 1, 0)], ["2020-06-30"], "non-negative"),
+    ],
+)
+def test_bad_networks_are_refused_with_a_reason(
+    rows: list[tuple[int, int, int]], dates: list[str], message: str
+) -> None:
+    with pytest.raises(BadInputError, match=message):
+        net(rows, dates)
+
+
+def test_until_keeps_only_earlier_snapshots() -> None:
+    links = net([(0, 1, 0), (0, 1, 1), (1, 2, 2)], DATES4[:3])
+    past = links.until(1)
+    assert past.n_snapshots == 2 and past.snapshot.max() == 1 and past.n_nodes == 3
+    with pytest.raises(BadInputError, match="no snapshot dated"):
+        links.index_of(__import__("datetime").date(2022, 1, 1))
+
+
+# -- features with known values ---------------------------------------------------------------
+
+
+def test_timing_and_persistence_features_by_hand() -> None:
+    # pair 0->1 seen in snapshots 0, 1, 3; pair 0->2 in 0 only; pair 1->2 in 2, 3
+    links = net([(0, 1, 0), (0, 1, 1), (0, 1, 3), (0, 2, 0), (1, 2, 2), (1, 2, 3)], DATES4)
+    f = pair_features(links, np.array([0, 0, 1, 2]), np.array([1, 2, 2, 0]))
+    assert col(f, "gap") == [0, 3, 0, 4]  # the never-seen pair 2->0 is further back than all
+    assert col(f, "age") == [3, 3, 1, 0]
+    assert col(f, "times_seen") == [3, 1, 2, 0]
+    assert col(f, "seen_share") == [0.75, 0.25, 1.0, 0.0]
+    assert col(f, "streak") == [1, 0, 2, 0]
+    assert col(f, "runs") == [2, 1, 1, 0]
+    assert col(f, "seen_lag0") == [1, 0, 1, 0]
+    assert col(f, "seen_lag1") == [0, 0, 1, 0]
+    assert col(f, "recency_weighted")[0] == pytest.approx(1 + 0.25 + 0.125)
+    # degrees in the last snapshot (3): 0->1 and 1->2
+    assert col(f, "supplier_out_degree") == [1, 1, 1, 0]
+    assert col(f, "customer_in_degree") == [1, 1, 1, 0]
+    # snapshot 2 holds only 1->2: firms 1 and 2 were active there (in any role), 0 was not
+    assert col(f, "supplier_active_prev") == [0, 0, 1, 1]
+    # firm 1 had one link (1->2) at snapshot 2 and kept it at 3
+    assert col(f, "supplier_retention")[2] == 1.0
+    assert col(f, "reverse_seen") == [0, 0, 0, 1]  # 2->0 is the reverse of 0->2
+
+
+def test_shared_partner_indices_by_hand() -> None:
+    # 0->1, 1->2, 0->3, 3->2, 4->2: pair 0->2 has two-step paths via 1 and 3
+    links = net([(0, 1, 0), (1, 2, 0), (0, 3, 0), (3, 2, 0), (4, 2, 0)], ["2021-12-31"])
+    u, v = np.array([0, 0]), np.array([2, 4])
+    # undirected degrees: 0:2, 1:2, 2:3, 3:2, 4:1; partners of 0 = {1,3}, of 2 = {1,3,4}
+    assert common_neighbours(links, u, v).tolist() == [2.0, 0.0]
+    assert adamic_adar(links, u, v)[0] == pytest.approx(2 / np.log(2))
+    assert resource_allocation(links, u, v)[0] == pytest.approx(1.0)
+    assert two_step_paths(links, u, v).tolist() == [2.0, 0.0]
+    # out-degree of 0 is 2; in-degree of 2 is 3, of 4 is 0
+    assert preferential_attachment(links, u, v).tolist() == [6.0, 0.0]
+    f = pair_features(links, u, v)
+    assert col(f, "common_neighbours") == [2.0, 0.0]
+    assert col(f, "two_step_paths") == [2.0, 0.0]
+
+
+def test_smoothed_history_orders_by_the_latest_sighting_first() -> None:
+    presence = np.array([[1, 1, 0], [0, 0, 1], [1, 0, 1]], dtype=bool)
+    s = smoothed_history(presence, 0.5)
+    assert s.tolist() == [0.75, 1.0, 1.25]
+    assert np.argsort(-s).tolist() == [2, 1, 0]
+
+
+def test_history_presence_matrix() -> None:
+    links = net([(0, 1, 0), (0, 1, 2), (2, 1, 1)], DATES4[:3])
+    h = pair_history(links)
+    assert h.keys.tolist() == [1, 7]
+    assert h.presence.astype(int).tolist() == [[1, 0, 1], [0, 1, 0]]
+
+
+# -- candidates ------------------------------------------------------------------------------
+
+
+def test_sampled_new_pairs_are_never_seen_distinct_and_seeded() -> None:
+    links = synthetic(1)
+    a = sample_new_pairs(links, 300, seed=4)
+    b = sample_new_pairs(links, 300, seed=4)
+    assert a.tolist() == b.tolist()
+    assert len(np.unique(a)) == len(a) <= 300
+    assert not np.isin(a, links.seen_keys()).any()
+    n = links.n_nodes
+    assert (a // n != a % n).all()  # no self-loops
+    assert len(a) > 150
+    assert sample_new_pairs(links, 0).tolist() == []
+
+
+# -- the fitted model --------------------------------------------------------------------------
+
+
+def test_model_is_deterministic_for_a_seed() -> None:
+    links = synthetic(2)
+    past = links.until(5)
+    h = pair_history(past)
+    n = past.n_nodes
+    seen = np.ones(len(h.keys), dtype=bool)
+    s1 = fit_link_model(past, seed=3).score(past, h.keys // n, h.keys % n, seen=seen)
+    s2 = fit_link_model(past, seed=3).score(past, h.keys // n, h.keys % n, seen=seen)
+    assert np.array_equal(s1, s2)
+
+
+def test_changing_the_target_snapshot_changes_no_training_feature_or_score() -> None:
+    links = synthetic(3)
+    t = 5
+    # the same history, with a different snapshot after t
+    other_rows = [(0, 1, 6), (2, 3, 6), (4, 5, 6)]
+    keep = links.snapshot <= t
+    rows = list(
+        zip(
+            links.supplier[keep].tolist(),
+            links.customer[keep].tolist(),
+            links.snapshot[keep].tolist(),
+            strict=True,
+        )
+    )
+    altered = net(rows + other_rows, list(map(str, links.dates)), links.n_nodes)
+    a, b = links.until(t), altered.until(t)
+    h = pair_history(a)
+    n = links.n_nodes
+    u, v = h.keys // n, h.keys % n
+    assert np.array_equal(pair_features(a, u, v), pair_features(b, u, v))
+    seen = np.ones(len(u), dtype=bool)
+    ma, mb = fit_link_model(a, seed=0), fit_link_model(b, seed=0)
+    assert ma.windows == mb.windows and max(ma.windows) == t
+    assert np.array_equal(ma.score(a, u, v, seen=seen), mb.score(b, u, v, seen=seen))
+
+
+def test_the_model_learns_persistence_on_a_synthetic_network() -> None:
+    from chainscout.analysis.backtest import roc_auc
+
+    links = synthetic(4, snapshots=8)
+    past = links.until(6)
+    model = fit_link_model(past, seed=0)
+    h = pair_history(past)
+    n = links.n_nodes
+    labels = np.isin(h.keys, links.keys_at(7))
+    scores = model.score(past, h.keys // n, h.keys % n, seen=np.ones(len(h.keys), dtype=bool))
+    auc = roc_auc(labels, scores)
+    assert auc is not None and auc > 0.7
+
+
+def test_too_short_a_network_cannot_be_fitted() -> None:
+    with pytest.raises(BadInputError, match="at least 3 snapshots"):
+        fit_link_model(net([(0, 1, 0), (0, 1, 1)], DATES4[:2]))
+
+
+def test_predict_links_returns_reasons() -> None:
+    links = synthetic(5)
+    model = fit_link_model(links, seed=0)
+    pred = predict_links(links, model, k=10, new_candidates=200, seed=0)
+    assert isinstance(pred, LinkPrediction)
+    assert len(pred.top) == 10 and pred.as_of == links.dates[-1]
+    assert [p.score for p in pred.top] == sorted((p.score for p in pred.top), reverse=True)
+    best = pred.top[0]
+    assert best.seen_before and "seen in" in best.reason and "times_seen" in best.factors
+    assert pred == predict_links(links, model, k=10, new_candidates=200, seed=0)
