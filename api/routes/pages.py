@@ -158,10 +158,17 @@ async def index(request: Request, state: State, _: Viewer, lang: LangQuery = Non
             for c in chains
         ]  # fmt: skip
         return render_page(
-            "index.html", title="ChainScout", lang=language, data={}, scripts=(),
-            assets=_assets(request), vis=False, chains=items, home=home,
+            "index.html",
+            title="ChainScout",
+            lang=language,
+            data={},
+            scripts=(),
+            assets=_assets(request),
+            vis=False,
+            chains=items,
+            home=home,
             synthetic=_synthetic(state),
-        )  # fmt: skip
+        )
 
     return _html(await state.call(run))
 
@@ -248,11 +255,15 @@ async def targets_page(
             "target_regions": target_regions, "segment": segment, "lang": language,
         }  # fmt: skip
         return render_target_page(
-            ranking, limit=size, lang=language, chain_name=chain.name,
-            region_name=_region_name(state, home), synthetic=_synthetic(state),
+            ranking,
+            limit=size,
+            lang=language,
+            chain_name=chain.name,
+            region_name=_region_name(state, home),
+            synthetic=_synthetic(state),
             xlsx_href=_carry(request, f"/chains/{chain_id}/targets.xlsx", **query),
             links={"gap_map": _carry(request, f"/chains/{chain_id}/map", region=home)},
-        )  # fmt: skip
+        )
 
     return _html(await state.call(run))
 
@@ -320,11 +331,53 @@ async def network_page(
     def run() -> str:
         view = state.view(chain_id, home)
         return render_network(
-            view, enterprise_id, hops=hops, max_nodes=budget,
+            view,
+            enterprise_id,
+            hops=hops,
+            max_nodes=budget,
             ranking=state.ranking(chain_id, home, params),
             leaders=chain_leaders(view, limit=max(params.leaders, 1)),
             region_names={r.code: r.name for r in state.store.list_regions()},
-            lang=language, assets=_assets(request), synthetic=_synthetic(state),
-        )  # fmt: skip
+            lang=language,
+            assets=_assets(request),
+            synthetic=_synthetic(state),
+        )
+
+    return _html(await state.call(run))
+
+
+@router.get(
+    "/projects/page",
+    summary="The project pipeline: funnel, rates, health, scorecards",
+    response_class=HTMLResponse,
+)
+async def projects_page(
+    state: State,
+    _: Viewer,
+    today: Annotated[str | None, Query(description="health checks as of (YYYY-MM-DD)")] = None,
+    lang: LangQuery = None,
+) -> HTMLResponse:
+    import datetime as dt
+
+    from chainscout.analysis.lifecycle import health_checks, lifecycle_rates, scorecards
+    from chainscout.viz.projects_page import render_projects_page
+
+    try:
+        day = dt.date.fromisoformat(today) if today else dt.date.today()
+    except ValueError:
+        raise BadInputError.at(f"{today!r} is not a date (use 2025-06-30)", field="today") from None
+    language = _lang(state, lang)
+
+    def run() -> str:
+        projects = state.store.list_projects()
+        return render_projects_page(
+            projects,
+            lifecycle_rates(projects),
+            health_checks(projects, day),
+            scorecards(projects),
+            today=day,
+            lang=language,
+            synthetic=_synthetic(state),
+        )
 
     return _html(await state.call(run))

@@ -40,3 +40,27 @@ def test_projects_routes(tmp_path: Path) -> None:
         bad = c.post(url, json={"stage": "completed", "date": "2030-01-01"}, headers=EDITOR)
         assert bad.status_code == 400 and "cannot come before" in bad.json()["detail"]
         assert c.get("/api/v1/projects/nope", headers=VIEWER).status_code == 404
+
+
+def test_the_project_page_shows_funnel_and_findings(tmp_path: Path) -> None:
+    import re
+
+    path = tmp_path / "demo.duckdb"
+    with EmbeddedStore(path) as store:
+        build_demo_store(store, DemoSpec(firms=500))
+        (first,) = [p for p in store.list_projects() if p.id.endswith("001")]
+        store.upsert_projects([first.model_copy(update={"name": "<script>alert(1)</script>"})])
+    cfg = Settings(store=str(path), api_keys={hash_key("v"): "viewer"})
+    with TestClient(create_app(cfg)) as c:
+        assert c.get("/projects/page").status_code == 401
+        page = c.get("/projects/page?today=2026-12-01", headers=VIEWER)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        html = page.text
+        funnel = re.findall(r'<tr data-stage="(\w+)"><td>\w+</td><td class="num">(\d+)</td>', html)
+        assert [s for s, _ in funnel][:2] == ["lead", "visit"] and dict(funnel)["signed"] == "9"
+        assert "signed_not_started" in html and "slow_funds" in html
+        assert (
+            "<script>alert(1)</script>" not in html
+            and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        )
+        assert not re.search(r'(src|href)="https?://', html)
