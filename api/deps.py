@@ -19,7 +19,7 @@ Role = Literal["viewer", "editor", "admin"]
 ROLES: dict[str, int] = {"viewer": 1, "editor": 2, "admin": 3}
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.chainscout
     return state
 
@@ -40,7 +40,7 @@ def require(role: Role):  # type: ignore[no-untyped-def]
     Reading may be open without a key when the operator set ``api_open_read``; writing never is.
     """
 
-    def check(
+    async def check(
         state: Annotated[AppState, Depends(get_state)],
         x_api_key: Annotated[str | None, Header(description="API key")] = None,
     ) -> str:

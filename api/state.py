@@ -54,6 +54,7 @@ class AppState:
         self.lock = threading.RLock()
         self._views = _LRU(8)
         self._rankings = _LRU(32)
+        self._pages = _LRU(512)
 
     async def call(self, fn: Callable[[], T]) -> T:
         """Run a store call in a worker thread, under the lock, within the time limit."""
@@ -82,7 +83,18 @@ class AppState:
             key, lambda: rank_targets(self.view(chain, region), params, limit=None)
         )
 
+    def page(self, key: str) -> bytes | None:
+        """A response body served before for exactly this request, if still cached."""
+        body = self._pages.get(key)
+        if body is not None:
+            self._pages.move_to_end(key)
+        return body  # type: ignore[return-value]
+
+    def keep_page(self, key: str, body: bytes) -> None:
+        self._pages.get_or(key, lambda: body)
+
     def invalidate(self) -> None:
-        """Forget cached views and rankings (after a write)."""
+        """Forget cached views, rankings and pages (after a write)."""
         self._views.clear()
         self._rankings.clear()
+        self._pages.clear()

@@ -3,7 +3,8 @@
 Starts two servers on loopback, each in a process of its own with one uvicorn worker: ChainScout
 on the demo store, and a baseline app whose only route returns a constant JSON body of the same
 size as the target page. A load process then drives each for a fixed time with a fixed number
-of concurrent connections (asyncio + httpx) and prints requests per second and p50/p99 latency,
+of concurrent connections (wrk when installed — Debian's ``wrk`` package —, else asyncio + httpx)
+and prints requests per second and p50/p99 latency,
 and the ratios to the baseline. The target list is cached by the API after the first request,
 which is what this measures.
 
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -78,6 +80,44 @@ async def drive(url: str, seconds: float, connections: int) -> dict[str, float]:
         "rps": len(latencies) / elapsed,
         "p50_ms": latencies[len(latencies) // 2] * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+    }
+
+
+def drive_wrk(url: str, seconds: float, connections: int) -> dict[str, float]:
+    """The same measurement with wrk (Debian's ``wrk`` package), when it is installed."""
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{int(seconds)}s",
+            "--latency",
+            "-H",
+            f"X-API-Key: {KEY}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def ms(text: str) -> float:
+        value = float(text.rstrip("usm"))
+        return (
+            value / 1000
+            if text.endswith("us")
+            else value * 1000
+            if text.endswith("s") and not text.endswith("ms")
+            else value
+        )
+
+    lines = {ln.split()[0]: ln.split() for ln in out.splitlines() if ln.strip()}
+    requests = int(next(ln for ln in out.splitlines() if "requests in" in ln).split()[0])
+    return {
+        "requests": requests,
+        "rps": float(lines["Requests/sec:"][1]),
+        "p50_ms": ms(lines["50%"][1]),
+        "p99_ms": ms(lines["99%"][1]),
     }
 
 
@@ -154,27 +194,29 @@ def main() -> None:
             wait_up(base_url, procs["baseline"])
             results = {}
             for name, url in (("baseline", base_url), ("targets", target_url)):
+                if shutil.which("wrk"):
+                    results[name] = drive_wrk(url, args.seconds, args.connections)
+                    continue
+                command = [
+                    sys.executable,
+                    __file__,
+                    "--drive",
+                    url,
+                    str(args.seconds),
+                    str(args.connections),
+                ]
                 out = subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--drive",
-                        url,
-                        str(args.seconds),
-                        str(args.connections),
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    env=os.environ,
+                    command, capture_output=True, text=True, check=True, env=os.environ
                 )
                 results[name] = json.loads(out.stdout.strip().splitlines()[-1])
         finally:
             for p in procs.values():
                 p.terminate()
                 p.wait(timeout=30)
+    tool = "wrk" if shutil.which("wrk") else "python (asyncio + httpx)"
     print(
-        f"body {len(body):,} bytes; {args.connections} connections for {args.seconds:g} s each; one worker"
+        f"load from a second process with {tool}; body {len(body):,} bytes;"
+        f" {args.connections} connections for {args.seconds:g} s each; one server worker"
     )
     for name, r in results.items():
         print(

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from chainscout.analysis.gaps import GapTable, GapThresholds, gap_table
@@ -117,6 +117,7 @@ async def leaders(
     "/chains/{chain_id}/targets",
     summary="Recommended targets, ranked, every score explained, with introducers",
     responses=ERRORS,
+    response_model=TargetPage,
 )
 async def targets(
     chain_id: str,
@@ -138,7 +139,7 @@ async def targets(
     target_regions: Annotated[
         str | None, Query(description="presets or codes, comma-separated", examples=["长三角"])
     ] = None,
-) -> TargetPage:
+) -> Response:
     home = resolve_region(state, region)
     try:
         params = TargetParams(
@@ -149,12 +150,16 @@ async def targets(
         )
     except (ValueError, ValidationError) as err:
         raise BadInputError(f"weights or thresholds: {_message(err)}") from None
-    ranking = await state.call(lambda: state.ranking(chain_id, home, params))
     offset = _offset(cursor, params)
     size = min(limit, state.settings.api_max_page)
+    key = f"{chain_id}|{home}|{_key(params)}|{offset}|{size}|{limit > size}"
+    cached = state.page(key)
+    if cached is not None:  # the same page again: the bytes as served last time
+        return Response(cached, media_type="application/json")
+    ranking = await state.call(lambda: state.ranking(chain_id, home, params))
     items = ranking.rows[offset : offset + size]
     more = offset + size < len(ranking.rows)
-    return TargetPage(
+    page = TargetPage(
         chain=ranking.chain,
         home_region=ranking.home_region,
         weights=ranking.weights,
@@ -168,6 +173,9 @@ async def targets(
         truncated=limit > size,
         notes=ranking.notes,
     )
+    body = page.model_dump_json().encode("utf-8")
+    state.keep_page(key, body)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/whatif", summary="What if these firms landed: gaps (and targets) after",

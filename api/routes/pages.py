@@ -63,7 +63,7 @@ _ASSETS = {asset_path(name): name for name in VIS_ASSETS}
 MAX_COMPARE = 3
 
 
-def page_viewer(
+async def page_viewer(
     state: State,
     x_api_key: Annotated[str | None, Header(description="API key")] = None,
     key: Annotated[
@@ -71,7 +71,7 @@ def page_viewer(
     ] = None,
 ) -> str:
     """The viewer check of the JSON routes, taking the key from the header or from ``?key=``."""
-    role: str = _viewer(state, x_api_key or key)
+    role: str = await _viewer(state, x_api_key or key)
     return role
 
 
