@@ -21,7 +21,6 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from chainscout.graph.errors import NotFoundError
 from chainscout.graph.view import ChainView
 
 from .gaps import GapTable, gap_table
@@ -65,14 +64,7 @@ def what_if(
 ) -> WhatIf:
     """Recompute gaps (and, with ``rank``, the ranking) as if the firms ``land`` were local."""
     params = params or TargetParams()
-    rows = []
-    for firm in land:
-        try:
-            rows.append(view.index_of(firm))
-        except KeyError:
-            raise NotFoundError(
-                "enterprise", firm, hint="It is not in this chain's view: check the id and chain."
-            ) from None
+    rows = view.rows_of(land)
     already = [str(view.ids[r]) for r in rows if view.is_local[r]]
     after_view = view.with_local(rows)
     before = gap_table(view, params.gap_thresholds)

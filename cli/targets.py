@@ -256,14 +256,7 @@ def path(
     with open_configured_store(store, read_only=True) as s:
         chain_id, home = _resolve(s, chain, region)
         view = s.view(chain_id, home)
-    rows = []
-    for firm in (source, target):
-        try:
-            rows.append(view.index_of(firm))
-        except KeyError:
-            raise NotFoundError(
-                "enterprise", firm, hint=f"It is not in a segment of chain {chain_id}."
-            ) from None
+    rows = view.rows_of([source, target])
     found = path_between(view, rows[0], rows[1], max_hops=max_hops)
     if output is TargetFormat.json:
         emit_json({"from": source, "to": target, "max_hops": max_hops, "path": found})

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from .errors import NotFoundError
 from .model import KNOWN_TAGS, Chain, Confidence
 from .regions import is_within, region_prefix
 
@@ -142,6 +143,19 @@ class ChainView:
     def index_of(self, enterprise_id: str) -> int:
         """Row of an enterprise id (``KeyError`` when it is not in the view)."""
         return self._index[enterprise_id]
+
+    def rows_of(self, enterprise_ids: Sequence[str]) -> list[int]:
+        """Rows of these enterprise ids; ``NotFoundError`` names the first one the view lacks."""
+        rows = []
+        for firm in enterprise_ids:
+            try:
+                rows.append(self._index[firm])
+            except KeyError:
+                chain = self.chain.id if self.chain else "this view"
+                raise NotFoundError(
+                    "enterprise", firm, hint=f"It is not in a segment of chain {chain}."
+                ) from None
+        return rows
 
     def segment_index(self, segment_id: str) -> int:
         return self.segment_ids.index(segment_id)

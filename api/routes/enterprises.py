@@ -98,14 +98,7 @@ async def paths(
 
     def run() -> IntroducerPath | None:
         view = state.view(chain_id, home)
-        rows = []
-        for firm in (source, target):
-            try:
-                rows.append(view.index_of(firm))
-            except KeyError:
-                raise NotFoundError(
-                    "enterprise", firm, hint=f"It is not in a segment of chain {chain_id}."
-                ) from None
+        rows = view.rows_of([source, target])
         return path_between(view, rows[0], rows[1], max_hops=hops)
 
     found = await state.call(run)
