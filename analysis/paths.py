@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
-from chainscout.graph.view import CONFIDENCE_CODES, ChainView
+from chainscout.graph.view import CONFIDENCE_CODES, ChainView, csr_positions
 
 __all__ = [
     "IntroducerPath",
@@ -95,17 +95,13 @@ def reach(
         if len(frontier) == 0:
             break
         # out-links of the frontier (frontier firm supplies the next firm) ...
-        starts, ends = view.out_indptr[frontier], view.out_indptr[frontier + 1]
-        counts = ends - starts
-        out_links = _ranges(starts, counts)
-        out_from = np.repeat(frontier, counts)
+        out_links = csr_positions(view.out_indptr, frontier)
+        out_from = np.repeat(frontier, np.diff(view.out_indptr)[frontier])
         out_to = view.out_indices[out_links].astype(np.int64)
         # ... and in-links (the next firm supplies the frontier firm)
-        starts, ends = view.in_indptr[frontier], view.in_indptr[frontier + 1]
-        counts = ends - starts
-        pos = _ranges(starts, counts)
+        pos = csr_positions(view.in_indptr, frontier)
         in_links = view.in_links[pos].astype(np.int64)
-        in_from = np.repeat(frontier, counts)
+        in_from = np.repeat(frontier, np.diff(view.in_indptr)[frontier])
         in_to = view.in_indices[pos].astype(np.int64)
         src = np.concatenate([out_from, in_from])
         dst = np.concatenate([out_to, in_to])
@@ -122,15 +118,6 @@ def reach(
         via[new] = link
         frontier = new
     return hops, parent, via
-
-
-def _ranges(starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Concatenated ``range(start, start + count)`` for each pair, vectorised."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-    return np.arange(total, dtype=np.int64) + offsets
 
 
 def introducer_paths(
@@ -242,12 +229,8 @@ def neighbourhood(
     for hop in range(1, hops + 1):
         if len(frontier) == 0:
             break
-        out = _ranges(
-            view.out_indptr[frontier], view.out_indptr[frontier + 1] - view.out_indptr[frontier]
-        )
-        inn = _ranges(
-            view.in_indptr[frontier], view.in_indptr[frontier + 1] - view.in_indptr[frontier]
-        )
+        out = csr_positions(view.out_indptr, frontier)
+        inn = csr_positions(view.in_indptr, frontier)
         nxt = np.unique(
             np.concatenate([view.out_indices[out], view.in_indices[inn]]).astype(np.int64)
         )

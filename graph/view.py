@@ -38,7 +38,14 @@ from .regions import is_within, region_prefix
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["CONFIDENCE_CODES", "ENV_RATING_CODES", "TAG_BITS", "ChainView", "local_mask"]
+__all__ = [
+    "CONFIDENCE_CODES",
+    "ENV_RATING_CODES",
+    "TAG_BITS",
+    "ChainView",
+    "csr_positions",
+    "local_mask",
+]
 
 #: Bit of each known tag in :attr:`ChainView.tag_bits`.
 TAG_BITS: dict[str, int] = {tag: 1 << i for i, tag in enumerate(KNOWN_TAGS)}
@@ -65,6 +72,18 @@ def local_mask(regions: npt.NDArray[Any] | Sequence[str | None], home_region: st
     if home_region == "CN":
         return np.asarray(six)
     return np.asarray(six & np.char.startswith(codes, region_prefix(home_region)))
+
+
+def csr_positions(indptr: IntArray, rows: IntArray) -> IntArray:
+    """Positions ``indptr[r]:indptr[r + 1]`` of every row in ``rows``, concatenated: the CSR
+    entries of many rows at once, vectorised."""
+    starts = indptr[rows]
+    counts = indptr[rows + 1] - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    return np.arange(total, dtype=np.int64) + offsets
 
 
 @dataclass(eq=False)
@@ -164,6 +183,12 @@ class ChainView:
     def supplier_of_link(self) -> IndexArray:
         """Supplier row of each link (links are sorted by supplier)."""
         return np.repeat(np.arange(self.n_firms, dtype=np.int32), np.diff(self.out_indptr))
+
+    def links_touching(self, rows: IntArray) -> IntArray:
+        """Indices of every link with a supplier or a customer in ``rows``, each once."""
+        out_pos = csr_positions(self.out_indptr, rows)
+        in_pos = csr_positions(self.in_indptr, rows)
+        return np.unique(np.concatenate([out_pos, self.in_links[in_pos].astype(np.int64)]))
 
     def suppliers_of(self, firm: int) -> IndexArray:
         """Rows of the firms that supply ``firm``."""

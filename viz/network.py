@@ -59,22 +59,11 @@ NODE_COLOURS: dict[str, str] = {
 _CONFIDENCE = {code: name for name, code in CONFIDENCE_CODES.items()}
 
 
-def _ranges(starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Concatenated ``range(start, start + count)`` for each pair (CSR positions of many rows)."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-    return np.arange(total, dtype=np.int64) + offsets
-
-
 def _links_of(
     view: ChainView, rows: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Every link touching ``rows``, as (supplier, customer, link index), each link once."""
-    out_pos = _ranges(view.out_indptr[rows], view.out_indptr[rows + 1] - view.out_indptr[rows])
-    in_pos = _ranges(view.in_indptr[rows], view.in_indptr[rows + 1] - view.in_indptr[rows])
-    links = np.unique(np.concatenate([out_pos, view.in_links[in_pos].astype(np.int64)]))
+    links = view.links_touching(rows)
     return (
         view.supplier_of_link[links].astype(np.int64),
         view.out_indices[links].astype(np.int64),
