@@ -6,14 +6,16 @@ import hmac
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Request
+from pydantic import ValidationError
 
+from chainscout.analysis.targets import EntryThresholds, TargetParams, TargetWeights
 from chainscout.graph.errors import BadInputError
 from chainscout.graph.regions import check_region_code
 
 from .errors import AuthError
 from .state import AppState, hash_key
 
-__all__ = ["ROLES", "Role", "get_state", "require", "resolve_region"]
+__all__ = ["ROLES", "Role", "get_state", "require", "resolve_region", "target_params"]
 
 Role = Literal["viewer", "editor", "admin"]
 ROLES: dict[str, int] = {"viewer": 1, "editor": 2, "admin": 3}
@@ -54,6 +56,28 @@ def require(role: Role):  # type: ignore[no-untyped-def]
         return held
 
     return check
+
+
+def target_params(
+    weights: str | None, thresholds: str | None, target_regions: str | None, segment: str | None
+) -> TargetParams:
+    """Ranking parameters from a request's query text; a bad value is a 400 naming it."""
+    try:
+        return TargetParams(
+            weights=TargetWeights.parse(weights),
+            thresholds=EntryThresholds.parse(thresholds),
+            target_regions=tuple(p.strip() for p in (target_regions or "").split(",") if p.strip()),
+            segment=segment,
+        )
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise BadInputError(
+            f"weights or thresholds: {where + ': ' if where else ''}{msg}"
+        ) from None
+    except ValueError as err:
+        raise BadInputError(f"weights or thresholds: {err}") from None
 
 
 def resolve_region(state: AppState, region: str | None) -> str:

@@ -11,12 +11,12 @@ from pydantic import BaseModel, Field, ValidationError
 
 from chainscout.analysis.gaps import GapTable, GapThresholds, gap_table
 from chainscout.analysis.leaders import LeaderTable, chain_leaders
-from chainscout.analysis.targets import EntryThresholds, Target, TargetParams, TargetWeights
+from chainscout.analysis.targets import EntryThresholds, Target, TargetParams
 from chainscout.analysis.whatif import WhatIf, what_if
 from chainscout.graph.errors import BadInputError
 from chainscout.graph.model import Chain
 
-from ..deps import get_state, require, resolve_region
+from ..deps import get_state, require, resolve_region, target_params
 from ..errors import ProblemBody
 from ..state import AppState
 
@@ -141,15 +141,7 @@ async def targets(
     ] = None,
 ) -> Response:
     home = resolve_region(state, region)
-    try:
-        params = TargetParams(
-            weights=TargetWeights.parse(weights),
-            thresholds=EntryThresholds.parse(thresholds),
-            target_regions=tuple(p.strip() for p in (target_regions or "").split(",") if p.strip()),
-            segment=segment,
-        )
-    except (ValueError, ValidationError) as err:
-        raise BadInputError(f"weights or thresholds: {_message(err)}") from None
+    params = target_params(weights, thresholds, target_regions, segment)
     offset = _offset(cursor, params)
     size = min(limit, state.settings.api_max_page)
     key = f"{chain_id}|{home}|{_key(params)}|{offset}|{size}|{limit > size}"

@@ -30,10 +30,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from chainscout.analysis.leaders import chain_leaders
-from chainscout.analysis.targets import EntryThresholds, TargetParams, TargetWeights
+from chainscout.analysis.targets import TargetParams
 from chainscout.graph.errors import BadInputError, NotFoundError
 from chainscout.viz.assets import VIS_ASSETS, vis_asset
 from chainscout.viz.exports import targets_xlsx
@@ -43,7 +42,7 @@ from chainscout.viz.network import render_network
 from chainscout.viz.render import AssetMode, asset_path, render_page
 from chainscout.viz.targets_page import render_target_page
 
-from ..deps import get_state, require, resolve_region
+from ..deps import get_state, require, resolve_region, target_params
 from ..errors import TooLargeError
 from ..state import AppState
 
@@ -113,27 +112,6 @@ def _region_name(state: AppState, code: str) -> str | None:
 
 def _synthetic(state: AppState) -> bool:
     return bool(state.store.get_meta("demo"))
-
-
-def _params(
-    weights: str | None, thresholds: str | None, target_regions: str | None, segment: str | None
-) -> TargetParams:
-    try:
-        return TargetParams(
-            weights=TargetWeights.parse(weights),
-            thresholds=EntryThresholds.parse(thresholds),
-            target_regions=tuple(p.strip() for p in (target_regions or "").split(",") if p.strip()),
-            segment=segment,
-        )
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        msg = str(first["msg"]).removeprefix("Value error, ")
-        raise BadInputError(
-            f"weights or thresholds: {where + ': ' if where else ''}{msg}"
-        ) from None
-    except ValueError as err:
-        raise BadInputError(f"weights or thresholds: {err}") from None
 
 
 WeightsQuery = Annotated[str | None, Query(description="preset and/or factor=weight")]
@@ -243,7 +221,7 @@ async def targets_page(
     lang: LangQuery = None,
 ) -> HTMLResponse:
     home = resolve_region(state, region)
-    params = _params(weights, thresholds, target_regions, segment)
+    params = target_params(weights, thresholds, target_regions, segment)
     language = _lang(state, lang)
     size = min(limit, state.settings.api_max_page * 5)
 
@@ -284,7 +262,7 @@ async def targets_workbook(
     lang: LangQuery = None,
 ) -> Response:
     home = resolve_region(state, region)
-    params = _params(weights, thresholds, target_regions, segment)
+    params = target_params(weights, thresholds, target_regions, segment)
     language = _lang(state, lang)
     data = await state.call(
         lambda: targets_xlsx(state.ranking(chain_id, home, params), lang=language)
