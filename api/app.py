@@ -11,17 +11,17 @@ The lifespan opens the configured store once and closes it at shutdown. Routes l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from chainscout import __version__
 from chainscout.graph import open_store
 from chainscout.settings import Settings
 
-from .errors import PROBLEM_JSON, ProblemBody, install_error_handlers
+from .errors import install_error_handlers
+from .middleware import BodyLimit, CachedPages
 from .routes import chains, enterprises, meta, pages, projects
 from .state import AppState
 
@@ -57,21 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.api_max_body_bytes:
-            body = ProblemBody(
-                type="/problems/too-large", title="Too large", status=413,
-                detail=f"The request body has {int(length):,} bytes; the limit is"
-                f" {settings.api_max_body_bytes:,} (api_max_body_bytes).",
-            )  # fmt: skip
-            return JSONResponse(body.model_dump(exclude_none=True), status_code=413,
-                                media_type=PROBLEM_JSON)  # fmt: skip
-        return await call_next(request)
-
+    app.add_middleware(CachedPages)
+    app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
     for module in (meta, chains, enterprises, projects):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(pages.router)  # the HTML pages, under / (not /api/v1)

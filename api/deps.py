@@ -15,7 +15,9 @@ from chainscout.graph.regions import check_region_code
 from .errors import AuthError
 from .state import AppState, hash_key
 
-__all__ = ["ROLES", "Role", "get_state", "require", "resolve_region", "target_params"]
+__all__ = [
+    "ROLES", "Role", "allows", "get_state", "require", "resolve_region", "target_params",
+]  # fmt: skip
 
 Role = Literal["viewer", "editor", "admin"]
 ROLES: dict[str, int] = {"viewer": 1, "editor": 2, "admin": 3}
@@ -34,6 +36,19 @@ def _role_of(state: AppState, key: str | None) -> str | None:
         if hmac.compare_digest(known.lower(), digest):
             return role
     raise AuthError("The API key is not valid.", status=401)
+
+
+def allows(state: AppState, key: str | None, role: str) -> bool:
+    """Whether a request with ``key`` (or none) may do what needs ``role``; never raises.
+
+    The same rule as :func:`require`, for callers that only need the answer (the page cache)."""
+    try:
+        held = _role_of(state, key)
+    except AuthError:
+        return False
+    if held is None:
+        return role == "viewer" and state.settings.api_open_read
+    return ROLES[held] >= ROLES[role]
 
 
 def require(role: Role):  # type: ignore[no-untyped-def]

@@ -24,6 +24,7 @@ from chainscout.graph.errors import (
 __all__ = [
     "PROBLEM_JSON",
     "AuthError",
+    "BodyTooLarge",
     "ProblemBody",
     "TimeoutError_",
     "TooLargeError",
@@ -48,6 +49,15 @@ class TooLargeError(BadInputError):
     """A request over a limit named in the settings."""
 
     title = "Too large"
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """A :class:`TooLargeError` found while the body streams in. Body parsing lets only HTTP
+    exceptions through unchanged, so it travels as one and leaves as its problem."""
+
+    def __init__(self, error: TooLargeError) -> None:
+        super().__init__(413, str(error))
+        self.error = error
 
 
 class TimeoutError_(StoreUnavailableError):
@@ -137,6 +147,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        if isinstance(err, BodyTooLarge):
+            return problem(err.error)
         title = {404: "Not found", 405: "Method not allowed"}.get(err.status_code, "HTTP error")
         body = ProblemBody(type=f"/problems/http-{err.status_code}", title=title,
                            status=err.status_code, detail=str(err.detail))  # fmt: skip

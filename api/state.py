@@ -83,15 +83,18 @@ class AppState:
             key, lambda: rank_targets(self.view(chain, region), params, limit=None)
         )
 
-    def page(self, key: str) -> bytes | None:
-        """A response body served before for exactly this request, if still cached."""
-        body = self._pages.get(key)
-        if body is not None:
+    def page(self, key: str) -> tuple[bytes, str] | None:
+        """A response body served before for exactly this request (see ``page_key``), and the
+        role it needs, if still cached."""
+        kept = self._pages.get(key)
+        if kept is not None:
             self._pages.move_to_end(key)
-        return body  # type: ignore[return-value]
+        return kept  # type: ignore[return-value]
 
-    def keep_page(self, key: str, body: bytes) -> None:
-        self._pages.get_or(key, lambda: body)
+    def keep_page(self, key: str, body: bytes, role: str = "viewer") -> None:
+        """Keep a JSON response body to serve again, until the next write, to callers with
+        ``role``."""
+        self._pages.get_or(key, lambda: (body, role))
 
     def invalidate(self) -> None:
         """Forget cached views, rankings and pages (after a write)."""

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from chainscout.analysis.gaps import GapTable, GapThresholds, gap_table
@@ -18,6 +18,7 @@ from chainscout.graph.model import Chain
 
 from ..deps import get_state, require, resolve_region, target_params
 from ..errors import ProblemBody
+from ..middleware import page_key
 from ..state import AppState
 
 router = APIRouter(tags=["chains"])
@@ -120,6 +121,7 @@ async def leaders(
     response_model=TargetPage,
 )
 async def targets(
+    request: Request,
     chain_id: str,
     state: State,
     _: Viewer,
@@ -144,10 +146,6 @@ async def targets(
     params = target_params(weights, thresholds, target_regions, segment)
     offset = _offset(cursor, params)
     size = min(limit, state.settings.api_max_page)
-    key = f"{chain_id}|{home}|{_key(params)}|{offset}|{size}|{limit > size}"
-    cached = state.page(key)
-    if cached is not None:  # the same page again: the bytes as served last time
-        return Response(cached, media_type="application/json")
     ranking = await state.call(lambda: state.ranking(chain_id, home, params))
     items = ranking.rows[offset : offset + size]
     more = offset + size < len(ranking.rows)
@@ -166,7 +164,8 @@ async def targets(
         notes=ranking.notes,
     )
     body = page.model_dump_json().encode("utf-8")
-    state.keep_page(key, body)
+    # the same request again is answered from these bytes before routing (api/middleware.py)
+    state.keep_page(page_key(request.url.path, request.scope["query_string"]), body)
     return Response(body, media_type="application/json")
 
 

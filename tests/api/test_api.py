@@ -148,6 +148,23 @@ class TestRoles:
                 404,
             )
 
+    @pytest.mark.parametrize(
+        ("headers", "status"), [({}, 401), ({"X-API-Key": "guess"}, 401), (VIEWER, 200)]
+    )
+    def test_a_cached_page_still_checks_the_key(
+        self, client: TestClient, headers: dict[str, str], status: int
+    ) -> None:
+        url = "/api/v1/chains/nev/targets?limit=3&region=349900"
+        first = client.get(url, headers=VIEWER)
+        again = client.get(url, headers=headers)
+        assert again.status_code == status
+        if status == 200:  # the same bytes, whatever order the parameters come in
+            assert again.content == first.content
+            swapped = client.get(
+                "/api/v1/chains/nev/targets?region=349900&limit=3", headers=headers
+            )
+            assert swapped.content == first.content
+
     def test_keys_are_kept_hashed(self) -> None:
         cfg = Settings(api_keys=KEYS)
         assert "v-key" not in cfg.model_dump_json()
@@ -178,6 +195,16 @@ class TestLimits:
                 headers={**VIEWER, "content-type": "application/json"},
             )
             is_problem(r, 413)
+
+    def test_a_streamed_body_over_the_limit(self, store_path: Path) -> None:
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is counted as it streams
+            for _ in range(5):
+                yield b"x" * 1000
+
+        with make_client(store_path, api_max_body_bytes=2048) as c:
+            r = c.post("/api/v1/whatif", content=chunks(),
+                       headers={**VIEWER, "content-type": "application/json"})  # fmt: skip
+            assert "api_max_body_bytes" in str(is_problem(r, 413)["detail"])
 
     def test_a_slow_store_call_times_out(self, store_path: Path) -> None:
         import time
