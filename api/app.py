@@ -22,7 +22,7 @@ from chainscout.settings import Settings
 
 from .errors import install_error_handlers
 from .middleware import BodyLimit, CachedPages
-from .routes import chains, enterprises, meta, pages, projects
+from .routes import chains, enterprises, imports, meta, pages, projects
 from .state import AppState
 
 __all__ = ["create_app"]
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(CachedPages)
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
-    for module in (meta, chains, enterprises, projects):
+    for module in (meta, chains, enterprises, projects, imports):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(pages.router)  # the HTML pages, under / (not /api/v1)
     return app

@@ -56,13 +56,16 @@ class AppState:
         self._rankings = _LRU(32)
         self._pages = _LRU(512)
 
-    async def call(self, fn: Callable[[], T]) -> T:
-        """Run a store call in a worker thread, under the lock, within the time limit."""
+    async def call(self, fn: Callable[[], T], *, limited: bool = True) -> T:
+        """Run a store call in a worker thread, under the lock, within the time limit
+        (``api_timeout_seconds``), or without one when not ``limited``."""
 
         def locked() -> T:
             with self.lock:
                 return fn()
 
+        if not limited:
+            return await anyio.to_thread.run_sync(locked)
         try:
             with anyio.fail_after(self.settings.api_timeout_seconds):
                 return await anyio.to_thread.run_sync(locked, abandon_on_cancel=True)

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from chainscout.loaders.chainkg import load_chainkg
 from chainscout.loaders.export import export_store, load_export, load_graphml
 from chainscout.loaders.gdes import load_gdes
+from chainscout.loaders.identity import default_decisions_path
 from chainscout.loaders.report import LoadReport, OnError, ProgressFn
 from chainscout.loaders.table import load_table
 
@@ -132,8 +133,7 @@ def load(
         elif path.is_dir():
             result = load_export(s, path, on_error=rule, report_path=report, progress=progress)
         else:
-            where = decisions or (None if s.location == ":memory:"
-                                  else Path(s.location + ".decisions.csv"))  # fmt: skip
+            where = decisions or default_decisions_path(s.location)
             result = load_table(s, path, kind=kind.value, mapping=mapping, on_error=rule,
                                 report_path=report, decisions_path=where, sheet=sheet,
                                 progress=progress)  # fmt: skip

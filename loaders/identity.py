@@ -40,6 +40,7 @@ __all__ = [
     "DecisionPair",
     "Decisions",
     "EnterpriseIndex",
+    "default_decisions_path",
     "normalise_name",
     "normalise_names",
     "stock_id",
@@ -102,6 +103,26 @@ class DecisionPair:
     @property
     def key(self) -> frozenset[str]:
         return frozenset((self.a_id, self.b_id))
+
+
+def default_decisions_path(location: str) -> Path | None:
+    """Where a store's decisions are kept when the user names no file: beside a store file;
+    for a Neo4j server, in the working folder under the server's address; for an in-memory
+    store, nowhere (nothing outlives the process).
+
+    >>> default_decisions_path("city.duckdb")
+    PosixPath('city.duckdb.decisions.csv')
+    >>> default_decisions_path("bolt://127.0.0.1:7687")
+    PosixPath('decisions-bolt-127.0.0.1-7687.csv')
+    >>> default_decisions_path(":memory:") is None
+    True
+    """
+    if location == ":memory:":
+        return None
+    if "://" in location:
+        slug = re.sub(r"[^0-9A-Za-z.]+", "-", location).strip("-")
+        return Path(f"decisions-{slug}.csv")
+    return Path(location + ".decisions.csv")
 
 
 @dataclass

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from chainscout.api import create_app
 from chainscout.api.errors import AuthError, TimeoutError_, TooLargeError, problem, status_of
 from chainscout.api.state import hash_key
-from chainscout.graph import EmbeddedStore
 from chainscout.graph.errors import (
     BadInputError,
     ChainScoutError,
@@ -22,19 +21,10 @@ from chainscout.graph.errors import (
     StoreUnavailableError,
     ValidationFailed,
 )
-from chainscout.loaders.demo import DemoSpec, build_demo_store
 from chainscout.settings import Settings
 
 VIEWER, EDITOR, ADMIN = {"X-API-Key": "v-key"}, {"X-API-Key": "e-key"}, {"X-API-Key": "a-key"}
 KEYS = {hash_key("v-key"): "viewer", hash_key("e-key"): "editor", hash_key("a-key"): "admin"}
-
-
-@pytest.fixture(scope="module")
-def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("api") / "demo.duckdb"
-    with EmbeddedStore(path) as store:
-        build_demo_store(store, DemoSpec(firms=800))
-    return path
 
 
 def make_client(store_path: Path, **settings: object) -> TestClient:

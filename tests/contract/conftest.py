@@ -119,3 +119,13 @@ def snap() -> Any:
 def demo_data() -> DemoData:
     """What ``demo_store`` was built from."""
     return generate_demo(DEMO_SPEC)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_store(request: pytest.FixtureRequest) -> Iterator[GraphStore]:
+    """An empty, writable store of each kind, kept for a whole module: for a module that writes
+    its own graph once, then only reads it (as ``demo_store`` does with the demo city). On Neo4j
+    it shares the one test database with ``demo_store``: a module uses one or the other per test,
+    and pytest runs the tests of each store kind of a module fixture together."""
+    with open_backend(str(request.param)) as s:
+        yield s
