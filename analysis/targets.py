@@ -47,6 +47,7 @@ from chainscout.graph.view import CONFIDENCE_CODES, ENV_RATING_CODES, TAG_BITS, 
 from .gaps import GapStatus, GapTable, GapThresholds, gap_table
 from .leakage import LeakageTable, leakage_table
 from .paths import IntroducerPath, introducer_paths, reach
+from .predicted import PredictedLink, predicted_links
 from .presets import WEIGHT_PRESETS, region_set, region_set_mask
 
 __all__ = [
@@ -156,16 +157,6 @@ class EntryThresholds(BaseModel):
         return cls.model_validate(_pairs(text or "")) if text else cls()
 
 
-class PredictedLink(BaseModel):
-    """A link the predictor expects: ``supplier`` → ``customer`` (view rows) with probability."""
-
-    model_config = ConfigDict(frozen=True)
-
-    supplier: int
-    customer: int
-    probability: float = Field(ge=0, le=1)
-
-
 class TargetParams(BaseModel):
     """Everything a ranking depends on besides the view."""
 
@@ -188,6 +179,13 @@ class TargetParams(BaseModel):
     )
     leader_ids: tuple[str, ...] | None = Field(
         default=None, description="the chain leaders by id, e.g. from `chainscout leaders`"
+    )
+    predict_links: int = Field(
+        default=0,
+        ge=0,
+        le=10_000,
+        description="add this many links predicted from the view's own supply network"
+        " (candidate source d, see analysis/predicted.py); 0: none",
     )
 
 
@@ -290,6 +288,8 @@ def rank_targets(
     ``limit`` bounds the rows returned (None: all); scores and ranks do not depend on it.
     """
     params = params or TargetParams()
+    if params.predict_links and not predicted:
+        predicted = predicted_links(view, limit=params.predict_links)
     s = _score(view, params, predicted)
     order = _order(view, s, s.weights)
     passed = order[[int(s.cand[i]) not in s.excluded_reasons for i in order]]

@@ -74,7 +74,11 @@ def require(role: Role):  # type: ignore[no-untyped-def]
 
 
 def target_params(
-    weights: str | None, thresholds: str | None, target_regions: str | None, segment: str | None
+    weights: str | None,
+    thresholds: str | None,
+    target_regions: str | None,
+    segment: str | None,
+    predict_links: int = 0,
 ) -> TargetParams:
     """Ranking parameters from a request's query text; a bad value is a 400 naming it."""
     try:
@@ -83,6 +87,7 @@ def target_params(
             thresholds=EntryThresholds.parse(thresholds),
             target_regions=tuple(p.strip() for p in (target_regions or "").split(",") if p.strip()),
             segment=segment,
+            predict_links=predict_links,
         )
     except ValidationError as err:
         first = err.errors()[0]

@@ -90,6 +90,7 @@ def _params(
     target_regions: str | None,
     only: bool,
     segment: str | None,
+    predict_links: int = 0,
 ) -> TargetParams:
     regions: tuple[str, ...] = ()
     if target_regions:
@@ -112,6 +113,7 @@ def _params(
         target_regions=regions,
         only_target_regions=only,
         segment=segment,
+        predict_links=predict_links,
     )
 
 
@@ -130,6 +132,17 @@ def targets(
     only_target_regions: Annotated[
         bool, typer.Option("--only-target-regions", help="Filter to the target regions.")
     ] = False,
+    predict_links: Annotated[
+        int,
+        typer.Option(
+            "--predict-links",
+            min=0,
+            max=10_000,
+            help="Also take the N strongest supply links predicted from the network itself"
+            " (outside firm to local firm, paths of length 3); their firms say found_by"
+            " predicted.",
+        ),
+    ] = 0,
     excluded: Annotated[
         bool, typer.Option("--excluded", help="Also list the firms a threshold excluded.")
     ] = False,
@@ -146,7 +159,9 @@ def targets(
 ) -> None:
     """Rank outside firms to attract for a chain and home region, every score explained."""
     language = _lang(lang)
-    params = _params(weights, thresholds, target_regions, only_target_regions, segment)
+    params = _params(
+        weights, thresholds, target_regions, only_target_regions, segment, predict_links
+    )
     with open_configured_store(store, read_only=True) as s:
         chain_id, home = _resolve(s, chain, region)
         view = s.view(chain_id, home)

@@ -141,9 +141,17 @@ async def targets(
     target_regions: Annotated[
         str | None, Query(description="presets or codes, comma-separated", examples=["长三角"])
     ] = None,
+    predict_links: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=10_000,
+            description="also take this many supply links predicted from the network itself",
+        ),
+    ] = 0,
 ) -> Response:
     home = resolve_region(state, region)
-    params = target_params(weights, thresholds, target_regions, segment)
+    params = target_params(weights, thresholds, target_regions, segment, predict_links)
     offset = _offset(cursor, params)
     size = min(limit, state.settings.api_max_page)
     ranking = await state.call(lambda: state.ranking(chain_id, home, params))

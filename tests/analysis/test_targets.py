@@ -323,6 +323,16 @@ class TestCommands:
                                 "--target-regions", "gba")  # fmt: skip
         assert code == 0 and "introducer" in out
 
+    def test_targets_with_predicted_links(
+        self, demo: None, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        def found(*args: str) -> int:
+            code, out, _ = self.run(capsys, "targets", "--limit", "2000", "--format", "json", *args)
+            assert code == 0
+            return sum("predicted" in row["found_by"] for row in json.loads(out)["rows"])
+
+        assert found() == 0 < found("--predict-links", "50") <= 50
+
     def test_targets_xlsx(
         self, demo: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
     ) -> None:
