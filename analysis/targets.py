@@ -46,7 +46,7 @@ from chainscout.graph.view import CONFIDENCE_CODES, ENV_RATING_CODES, TAG_BITS, 
 
 from .gaps import GapStatus, GapTable, GapThresholds, gap_table
 from .leakage import LeakageTable, leakage_table
-from .paths import IntroducerPath, introducer_paths, reach
+from .paths import IntroducerPath, Reach, introducer_paths, reach
 from .predicted import PredictedLink, predicted_links
 from .presets import WEIGHT_PRESETS, region_set, region_set_mask
 
@@ -273,6 +273,7 @@ class _Scored:
     specialised: npt.NDArray[np.bool_]
     neighbours: list[list[int]]
     region_prefixes: tuple[str, ...]
+    local_reach: tuple[Reach, Reach]  # from every local firm: reported links only, all links
 
 
 def rank_targets(
@@ -292,23 +293,17 @@ def rank_targets(
         predicted = predicted_links(view, limit=params.predict_links)
     s = _score(view, params, predicted)
     order = _order(view, s, s.weights)
-    passed = order[[int(s.cand[i]) not in s.excluded_reasons for i in order]]
+    failed = np.zeros(view.n_firms, dtype=bool)
+    failed[np.fromiter(s.excluded_reasons, dtype=np.int64, count=len(s.excluded_reasons))] = True
+    out = failed[s.cand[order]]
+    passed = order[~out]
     shown = passed if limit is None else passed[:limit]
     paths: dict[int, IntroducerPath] = {}
     if with_paths and len(shown):
-        paths = introducer_paths(view, s.cand[shown], leaders=s.leaders, max_hops=params.max_hops)
+        paths = introducer_paths(view, s.cand[shown], leaders=s.leaders,
+                                 max_hops=params.max_hops, local_reach=s.local_reach)  # fmt: skip
     rows = [_target(view, s, int(i), rank, paths) for rank, i in enumerate(shown, start=1)]
-    excluded = [
-        Excluded(
-            id=str(view.ids[f]),
-            name=str(view.names[f]),
-            region=_opt(view.regions[f]),
-            segment=view.segment_ids[int(s.segment[i])],
-            failed=s.excluded_reasons[f],
-        )
-        for i in order
-        if (f := int(s.cand[i])) in s.excluded_reasons
-    ]
+    excluded = [_excluded(view, s, i) for i in order[out].tolist()]
     notes = []
     if not s.region_prefixes:
         notes.append("no target regions given: the region factor carries no weight")
@@ -323,6 +318,17 @@ def rank_targets(
         rows=rows,
         excluded=excluded,
         notes=notes,
+    )
+
+
+def _excluded(view: ChainView, s: _Scored, i: int) -> Excluded:
+    f = int(s.cand[i])
+    return Excluded(
+        id=str(view.ids[f]),
+        name=str(view.names[f]),
+        region=_opt(view.regions[f]),
+        segment=view.segment_ids[int(s.segment[i])],
+        failed=s.excluded_reasons[f],
     )
 
 
@@ -421,11 +427,12 @@ def _score(view: ChainView, params: TargetParams, predicted: Sequence[PredictedL
     leader_mask[leaders] = True
 
     # found by: (b) reported links, (c) inferred links only, (d) predicted links
-    hops_any, _, _ = reach(view, view.is_local, params.max_hops)
+    from_local = reach(view, view.is_local, params.max_hops)
     if (view.link_confidence != CONFIDENCE_CODES["reported"]).any():
-        hops_reported, _, _ = reach(view, view.is_local, params.max_hops, reported_only=True)
+        reported = reach(view, view.is_local, params.max_hops, reported_only=True)
     else:
-        hops_reported = hops_any
+        reported = from_local
+    hops_any, hops_reported = from_local[0], reported[0]
     member = view.membership.copy()
     member.data = np.ones_like(member.data)
     seg_gap = member.multiply(status_value[None, :]).tocsr()
@@ -516,6 +523,7 @@ def _score(view: ChainView, params: TargetParams, predicted: Sequence[PredictedL
         gaps=gaps,
         leak=leak,
         leaders=leaders,
+        local_reach=(reported, from_local),
         density=density,
         specialised=specialised,
         neighbours=neighbours,

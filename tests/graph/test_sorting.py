@@ -1,0 +1,54 @@
+"""The linear-time sorts behind views and searches give exactly what numpy's sorts give."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chainscout.analysis.paths import first_occurrences
+from chainscout.graph.view import ChainView, counting_order
+
+keys = st.lists(st.integers(0, 40), max_size=300)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=keys)
+def test_counting_order_is_a_stable_sort(values: list[int]) -> None:
+    arr = np.array(values, dtype=np.int64)
+    assert counting_order(arr, 41).tolist() == np.argsort(arr, kind="stable").tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=keys)
+def test_first_occurrences_match_numpy_unique(values: list[int]) -> None:
+    arr = np.array(values, dtype=np.int64)
+    distinct, first = first_occurrences(arr, 41)
+    want_distinct, want_first = np.unique(arr, return_index=True)
+    assert distinct.tolist() == want_distinct.tolist()
+    assert first.tolist() == want_first.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(links=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), max_size=60))
+def test_a_view_sorts_links_in_any_order_the_same_way(links: list[tuple[int, int]]) -> None:
+    def build(pairs: list[tuple[int, int]]) -> ChainView:
+        return ChainView.from_arrays(
+            chain=None, home_region="349900", ids=[f"F{i}" for i in range(10)], segment_ids=[],
+            member_firm=[], member_segment=[], member_share=[],
+            supplier=[a for a, _ in pairs], customer=[b for _, b in pairs],
+            link_volume=[float(a * 10 + b) for a, b in pairs],
+        )  # fmt: skip
+
+    pairs = sorted(set(links))
+    shuffled = build(pairs[::-1])
+    sorted_view = build(pairs)
+    for name in ("out_indptr", "out_indices", "link_volume", "in_indptr", "in_indices", "in_links"):
+        assert getattr(shuffled, name).tolist() == getattr(sorted_view, name).tolist(), name
+    rows = np.repeat(np.arange(10), np.diff(sorted_view.out_indptr))
+    assert list(zip(rows.tolist(), sorted_view.out_indices.tolist(), strict=True)) == pairs
+    suppliers_by_customer = [
+        sorted_view.in_indices[sorted_view.in_indptr[c] : sorted_view.in_indptr[c + 1]].tolist()
+        for c in range(10)
+    ]
+    assert suppliers_by_customer == [sorted(a for a, b in pairs if b == c) for c in range(10)]
