@@ -54,6 +54,7 @@ from typing import Literal, Self
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import sparse
 
 from chainscout.graph.view import ChainView
 
@@ -169,15 +170,6 @@ class GapTable(BaseModel):
     rows: list[SegmentGap]
 
 
-def _row_sums(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
-    """Sums of CSR rows (``data`` 1-D or 2-D), empty rows giving 0."""
-    counts = np.diff(indptr)
-    padded = np.concatenate([data, np.zeros((1, *data.shape[1:]), data.dtype)])
-    out: np.ndarray = np.add.reduceat(padded, np.minimum(indptr[:-1], len(data)), axis=0)
-    out[counts == 0] = 0
-    return out
-
-
 def _lt(value: float, threshold: float) -> bool:
     return value < threshold - TOLERANCE * max(1.0, abs(threshold))
 
@@ -218,8 +210,8 @@ def gap_table(
     n = view.n_firms
     known = ~np.isnan(view.revenue)
 
-    # chain totals: each firm once, its shares capped at 1 (rows of `base` are contiguous)
-    firm_share = np.minimum(_row_sums(base.data, base.indptr), 1.0)
+    # chain totals: each firm once, its shares capped at 1
+    firm_share = np.minimum(base @ np.ones(base.shape[1]), 1.0)
     in_chain = np.diff(base.indptr) > 0
     n_chain = int(in_chain.sum())
     if size_basis is None:
@@ -229,19 +221,19 @@ def gap_table(
         )
     size_of = np.where(known, view.revenue, 0.0) if size_basis == "revenue" else np.ones(n)
 
-    # per segment: firm columns repeated along the firm-major memberships (no random access),
-    # summed into the segments' bins
+    # per segment: sparse products with the memberships, one pass over them each
     by_firm = rolled_by_firm(view)
     m = view.n_segments
-    seg = by_firm.indices
-    per_firm = np.diff(by_firm.indptr)
-    local_e = np.repeat(view.is_local.astype(np.float64), per_firm)
-    weighted = by_firm.data * np.repeat(size_of, per_firm)
-    firms = np.bincount(seg, minlength=m)
-    local_firms = np.rint(np.bincount(seg, weights=local_e, minlength=m)).astype(np.int64)
-    rev_known = np.bincount(seg, weights=np.repeat(known.astype(np.float64), per_firm), minlength=m)
-    size = np.bincount(seg, weights=weighted, minlength=m)
-    local_size = np.bincount(seg, weights=weighted * local_e, minlength=m)
+    shares_t = by_firm.T  # segments x firms, business shares
+    members_t = sparse.csr_array(
+        (np.ones(len(by_firm.data)), by_firm.indices, by_firm.indptr), shape=by_firm.shape
+    ).T  # segments x firms, ones
+    local_f = view.is_local.astype(np.float64)
+    firms = np.bincount(by_firm.indices, minlength=m)
+    local_firms = np.rint(members_t @ local_f).astype(np.int64)
+    rev_known = members_t @ known.astype(np.float64)
+    size = shares_t @ size_of
+    local_size = shares_t @ (size_of * local_f)
 
     firm_size = firm_share * size_of
     chain_size = float(firm_size.sum())
