@@ -90,6 +90,7 @@ def reach(
     via = np.full(n, -1, dtype=np.int64)
     frontier = np.flatnonzero(sources)
     hops[frontier] = 0
+    seen = np.asarray(sources, dtype=bool).copy()  # a byte per firm: a cache-friendly lookup
     usable = (
         view.link_confidence == CONFIDENCE_CODES["reported"]
         if reported_only
@@ -98,30 +99,40 @@ def reach(
     for hop in range(1, max_hops + 1):
         if len(frontier) == 0:
             break
-        # out-links of the frontier (frontier firm supplies the next firm) ...
-        out_links = csr_positions(view.out_indptr, frontier)
-        out_from = np.repeat(frontier, np.diff(view.out_indptr)[frontier])
-        out_to = view.out_indices[out_links].astype(np.int64)
-        # ... and in-links (the next firm supplies the frontier firm)
-        pos = csr_positions(view.in_indptr, frontier)
-        in_links = view.in_links[pos].astype(np.int64)
-        in_from = np.repeat(frontier, np.diff(view.in_indptr)[frontier])
-        in_to = view.in_indices[pos].astype(np.int64)
-        src = np.concatenate([out_from, in_from])
-        dst = np.concatenate([out_to, in_to])
-        link = np.concatenate([out_links, in_links])
-        keep = (hops[dst] < 0) & usable[link]
-        src, dst, link = src[keep], dst[keep], link[keep]
-        if len(dst) == 0:
+        # out-links of the frontier (frontier firm supplies the next firm), then its in-links
+        # (the next firm supplies the frontier firm), each by frontier row
+        out_pos = csr_positions(view.out_indptr, frontier)
+        in_pos = csr_positions(view.in_indptr, frontier)
+        dst = np.concatenate([view.out_indices[out_pos], view.in_indices[in_pos]])
+        link = np.concatenate([out_pos, view.in_links[in_pos]])
+        keep = ~seen[dst]
+        if reported_only:
+            keep &= usable[link]
+        fresh = np.flatnonzero(keep)
+        if len(fresh) == 0:
             break
         # the first expansion of each new firm wins: frontier rows ascend, out-links first
-        new, first = first_occurrences(dst, n)
-        src, link = src[first], link[first]
+        new, first = first_occurrences(dst[fresh], n)
+        chosen = fresh[first]
         hops[new] = hop
-        parent[new] = src
-        via[new] = link
+        seen[new] = True
+        parent[new] = _block_owner(view, frontier, chosen, len(out_pos))
+        via[new] = link[chosen]
         frontier = new
     return hops, parent, via
+
+
+def _block_owner(
+    view: ChainView, frontier: npt.NDArray[np.int64], chosen: npt.NDArray[np.int64], n_out: int
+) -> npt.NDArray[np.int64]:
+    """The frontier firm whose out-links (positions below ``n_out``) or in-links (the rest)
+    hold each ``chosen`` position of one expansion."""
+    owner = np.empty(len(chosen), dtype=np.int64)
+    for part, indptr, offset in ((chosen < n_out, view.out_indptr, 0),
+                                 (chosen >= n_out, view.in_indptr, n_out)):  # fmt: skip
+        ends = np.cumsum(indptr[frontier + 1] - indptr[frontier])
+        owner[part] = frontier[np.searchsorted(ends, chosen[part] - offset, side="right")]
+    return owner
 
 
 def first_occurrences(
