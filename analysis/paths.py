@@ -264,26 +264,28 @@ def neighbourhood(
     """Rows within ``hops`` supply links of ``firm`` (either direction) and their hop counts,
     ``firm`` first. Cost grows with the neighbourhood, not the view. With ``budget``, each hop
     keeps the largest firms (revenue, then row) until ``budget`` rows are held."""
-    seen = np.array([firm], dtype=np.int64)
-    hop_of = [0]
-    frontier = seen
-    for hop in range(1, hops + 1):
+    visited = np.zeros(view.n_firms, dtype=bool)  # calloc'd: untouched pages cost nothing
+    visited[firm] = True
+    parts = [np.array([firm], dtype=np.int64)]
+    held = 1
+    frontier = parts[0]
+    for _hop in range(1, hops + 1):
         if len(frontier) == 0:
             break
         out = csr_positions(view.out_indptr, frontier)
         inn = csr_positions(view.in_indptr, frontier)
-        nxt = np.unique(
-            np.concatenate([view.out_indices[out], view.in_indices[inn]]).astype(np.int64)
-        )
-        nxt = nxt[~np.isin(nxt, seen, assume_unique=True)]
+        reached = np.concatenate([view.out_indices[out], view.in_indices[inn]])
+        nxt = np.unique(reached[~visited[reached]]).astype(np.int64)
         if budget is not None:
-            room = budget - len(seen)
+            room = budget - held
             if room <= 0:
                 break
             if len(nxt) > room:
                 revenue = np.nan_to_num(view.revenue[nxt], nan=-1.0)
                 nxt = np.sort(nxt[np.lexsort((nxt, -revenue))[:room]])
-        seen = np.concatenate([seen, nxt])
-        hop_of += [hop] * len(nxt)
+        visited[nxt] = True
+        parts.append(nxt)
+        held += len(nxt)
         frontier = nxt
-    return seen, np.array(hop_of, dtype=np.int64)
+    hop_of = np.repeat(np.arange(len(parts), dtype=np.int64), [len(p) for p in parts])
+    return np.concatenate(parts), hop_of

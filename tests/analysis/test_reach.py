@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainscout.analysis.paths import reach
+from chainscout.analysis.paths import neighbourhood, reach
 from chainscout.graph.view import ChainView
 
 N = 12
@@ -70,3 +70,24 @@ def test_at_equal_distance_the_lowest_supplying_frontier_firm_is_the_parent() ->
     v = view([(0, 2), (1, 2)], [True, True] + [False] * (N - 2), [True, True])
     assert reach(v, v.is_local, 1)[1][2] == 0
     assert np.all(reach(v, v.is_local, 1)[0][3:] == -1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    pairs=st.sets(st.tuples(st.integers(0, N - 1), st.integers(0, N - 1)), max_size=40),
+    firm=st.integers(0, N - 1),
+    hops=st.integers(1, 3),
+)
+def test_a_neighbourhood_is_every_firm_within_its_hops_nearest_first(
+    pairs: set[tuple[int, int]], firm: int, hops: int
+) -> None:
+    links = sorted((a, b) for a, b in pairs if a != b)
+    v = view(links, [False] * N, [True] * len(links))
+    rows, hop_of = neighbourhood(v, firm, hops)
+    g = nx.Graph()
+    g.add_nodes_from(range(N))
+    g.add_edges_from(links)
+    dist = nx.single_source_shortest_path_length(g, firm, cutoff=hops)
+    want = sorted(dist, key=lambda i: (dist[i], i))
+    assert rows.tolist() == want
+    assert hop_of.tolist() == [dist[i] for i in want]
