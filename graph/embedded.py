@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import BadInputError, NotFoundError, Problem, StoreUnavailableError, ValidationFailed
 from .model import Chain, Enterprise, Feeds, Region, Segment, Supplies
@@ -242,7 +243,8 @@ class EmbeddedStore(StoreBase):
             db.execute("ROLLBACK")
             raise
         finally:
-            for name in ("b_ent", "b_sup", "b_mem", "b_inv", "b_mak", "b_plain"):
+            db.execute("DROP VIEW IF EXISTS g_sup")
+            for name in ("b_ent", "s_sup", "b_mem", "b_inv", "b_mak", "b_plain"):
                 db.unregister(name)
         return WriteSummary(given=given, new=new, updated=updated)
 
@@ -308,29 +310,47 @@ class EmbeddedStore(StoreBase):
         if table.num_rows == 0:
             return
         db = self._db
-        db.register("b_sup", table.append_column("row", pa.array(np.arange(table.num_rows))))
-        db.execute(
-            """CREATE OR REPLACE TEMP TABLE s_sup AS
-               SELECT b.*, e1.nid AS src, e2.nid AS dst FROM b_sup b
-               LEFT JOIN enterprises e1 ON e1.id = b.supplier
-               LEFT JOIN enterprises e2 ON e2.id = b.customer"""
-        )
+        # ids -> nids with one Arrow hash lookup per column (a join on text ids in SQL takes
+        # several times as long at millions of links)
+        known = db.sql("SELECT id, nid FROM enterprises").to_arrow_table()
+        ids, nids = known["id"].combine_chunks(), known["nid"].combine_chunks()
+        src = nids.take(pc.index_in(table["supplier"], value_set=ids))
+        dst = nids.take(pc.index_in(table["customer"], value_set=ids))
+        staged = table.append_column("row", pa.array(np.arange(table.num_rows)))
+        db.register("s_sup", staged.append_column("src", src).append_column("dst", dst))
         self._nid_problems(
             "s_sup", [("supplier", "src"), ("customer", "dst")], "supplies", problems
         )
         if problems:
             return
-        rank = _CONF_RANK.format(col="confidence")
-        # duplicates in one batch (the same link in several snapshots) fold into one row
-        db.execute(
-            "CREATE OR REPLACE TEMP TABLE g_sup AS SELECT src, dst,"
-            " last(share ORDER BY row) FILTER (WHERE share IS NOT NULL) AS share,"
-            " last(volume ORDER BY row) FILTER (WHERE volume IS NOT NULL) AS volume,"
-            " first(source ORDER BY row) FILTER (WHERE source IS NOT NULL) AS source,"
-            " min(since) AS since,"
-            " list_sort(list_distinct(flatten(list(coalesce(seen, []))))) AS seen,"
-            " arg_min(confidence, " + rank + ") AS confidence FROM s_sup GROUP BY src, dst"
-        )
+        pairs = np.sort(src.to_numpy().astype(np.int64) << 32 | dst.to_numpy().astype(np.int64))
+        if np.count_nonzero(pairs[1:] == pairs[:-1]):
+            rank = _CONF_RANK.format(col="confidence")
+            # duplicates in one batch (the same link in several snapshots) fold into one row
+            db.execute(
+                "CREATE OR REPLACE TEMP TABLE g_dup AS SELECT src, dst,"
+                " last(share ORDER BY row) FILTER (WHERE share IS NOT NULL) AS share,"
+                " last(volume ORDER BY row) FILTER (WHERE volume IS NOT NULL) AS volume,"
+                " first(source ORDER BY row) FILTER (WHERE source IS NOT NULL) AS source,"
+                " min(since) AS since,"
+                " list_sort(list_distinct(flatten(list(coalesce(seen, []))))) AS seen,"
+                " arg_min(confidence, " + rank + ") AS confidence FROM s_sup GROUP BY src, dst"
+            )
+            db.execute("CREATE OR REPLACE TEMP VIEW g_sup AS SELECT * FROM g_dup")
+        else:  # one row per link: the same values the grouping gives, without grouping
+            db.execute(
+                "CREATE OR REPLACE TEMP VIEW g_sup AS SELECT src, dst, share, volume, source,"
+                " since, list_sort(list_distinct(coalesce(seen, []))) AS seen, confidence"
+                " FROM s_sup"
+            )
+        if not _count(db, "SELECT count(*) FROM (SELECT 1 FROM supplies LIMIT 1)"):
+            upd["supplies"] = 0
+            new["supplies"] = _count(db, "SELECT count(*) FROM g_sup")
+            db.execute(
+                "INSERT INTO supplies SELECT src, dst, share, volume, source, since, seen,"
+                " confidence FROM g_sup"
+            )
+            return
         merged = (
             "SELECT g.src, g.dst, coalesce(g.share, s.share) AS share,"
             " coalesce(g.volume, s.volume) AS volume, coalesce(g.source, s.source) AS source,"

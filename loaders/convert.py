@@ -18,12 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chainscout.graph.errors import Problem
+from chainscout.graph.tables import bad_credit_codes
 
 from .mapping import ColumnMap
 from .report import Rejections
 from .tabular import RawTable
 
-__all__ = ["Converted", "convert", "flag", "missing"]
+__all__ = ["Converted", "bad_credit_codes", "convert", "flag", "missing", "replace_rows"]
 
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _INTEGER = r"^[+-]?\d+(\.0*)?$"
@@ -109,8 +110,10 @@ def convert(
     """Convert every mapped column to the type of its field in ``types`` (strings otherwise)."""
     conv = Converted(raw, raw.table.num_rows)
     for header, rule in colmap.rules.items():
-        text = _chunk(pc.utf8_trim_whitespace(raw.table[header]))
-        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+        trimmed = pc.utf8_trim_whitespace(raw.table[header])
+        if pc.any(pc.equal(trimmed, "")).as_py():
+            trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+        text = _chunk(trimmed)
         conv.headers[rule.field] = header
         type_ = types.get(rule.field, pa.string())
         if pa.types.is_floating(type_) or pa.types.is_integer(type_):
@@ -189,18 +192,20 @@ def split_list(value: str) -> list[str] | None:
 def _list(
     conv: Converted, rej: Rejections, name: str, text: pa.Array, value_type: pa.DataType
 ) -> pa.Array:
-    items: list[list[str] | None] = []
+    """List cells for a whole column: ``a;b;c`` cells are split at once; JSON-array cells (what
+    an export writes) are parsed together, and one by one only when some are not arrays of
+    texts. A cell that is not a list is null and rejects its row."""
+    is_json = _bools(pc.starts_with(text, "["))
+    json_rows = np.flatnonzero(is_json)
+    plain = pc.if_else(pa.array(is_json), pa.scalar(None, pa.string()), text) if len(json_rows) \
+        else text  # fmt: skip
+    out = _split_cells(plain)
     broken = np.zeros(len(text), dtype=bool)
-    for i, value in enumerate(text.to_pylist()):
-        if value is None:
-            items.append(None)
-            continue
-        parts = split_list(value)
-        if parts is None:
-            broken[i] = True
-        items.append(parts)
+    if len(json_rows):
+        parsed, bad = _json_cells(text.take(pa.array(json_rows)).to_pylist())
+        broken[json_rows[bad]] = True
+        out = replace_rows(out, json_rows, parsed)
     flag(conv, rej, broken, "bad_list", name, "is not a list (a;b;c or a JSON array)")
-    out = pa.array(items, pa.list_(pa.string()))
     if pa.types.is_date(value_type):
         flat = pc.list_flatten(out)
         dates = parse_date_text(_chunk(flat))
@@ -212,3 +217,51 @@ def _list(
             flag(conv, rej, rows, "bad_date", name, "holds an item that is not a date")
         out = pa.ListArray.from_arrays(out.offsets, dates, mask=out.is_null())
     return out
+
+
+def _bools(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _drop_items(lists: pa.Array, drop: np.ndarray) -> pa.Array:
+    """``lists`` without the flattened items where ``drop`` holds (a list's nulls stay)."""
+    flat = pc.list_flatten(lists)
+    owners = pc.list_parent_indices(lists).to_numpy()
+    keep = ~drop
+    counts = np.bincount(owners[keep], minlength=len(lists))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(
+        pa.array(offsets), flat.filter(pa.array(keep)), mask=pc.is_null(lists)
+    )
+
+
+def _split_cells(text: pa.Array) -> pa.Array:
+    """:func:`split_list` of every cell as if none were JSON: split at the separators, empty
+    items dropped (nulls stay null)."""
+    parts = _chunk(pc.split_pattern_regex(text, _LIST_SPLIT))
+    return _drop_items(parts, _bools(pc.equal(pc.list_flatten(parts), "")))
+
+
+def _json_cells(cells: list[str]) -> tuple[pa.Array, np.ndarray]:
+    """:func:`split_list` of JSON-array cells: the lists, and the mask of cells that are not
+    lists. Arrays of texts go through Arrow together; other cells one by one."""
+    try:
+        values = [json.loads(c) for c in cells]
+        lists = pa.array(values, pa.list_(pa.string()))
+    except (json.JSONDecodeError, pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        items = [split_list(c) for c in cells]
+        bad = np.array([i is None for i in items], dtype=bool)
+        return pa.array(items, pa.list_(pa.string())), bad
+    flat = pc.list_flatten(lists)
+    blank = pc.or_kleene(pc.is_null(flat), pc.equal(pc.utf8_trim_whitespace(flat), ""))
+    return _drop_items(lists, _bools(blank)), np.zeros(len(cells), dtype=bool)
+
+
+def replace_rows(values: pa.Array, rows: np.ndarray, new: pa.Array) -> pa.Array:
+    """``values`` with the values at ``rows`` (ascending indices) replaced by ``new``, in one
+    take (for the few rows a column-wide step changes)."""
+    if not len(rows):
+        return values
+    order = np.arange(len(values), dtype=np.int64)
+    order[rows] = len(values) + np.arange(len(rows), dtype=np.int64)
+    return pa.concat_arrays([values, new.cast(values.type)]).take(pa.array(order))

@@ -9,7 +9,13 @@ such as 股份有限公司, 有限责任公司, 集团, Co., Ltd. dropped).
 Uncertain matches are never merged silently: the same normalised name under two credit codes,
 or a name that fits two firms. They go to a :class:`Decisions` file (CSV) where the user marks
 each pair ``merge`` or ``keep-apart``; later loads read it, so nobody reviews a pair twice.
-Until a pair is decided, its firms are kept apart.
+Until a pair is decided, its firms are kept apart. Every two ids that share a normalised name
+make one pair (at least one of them from the file being loaded), except an id that a ``merge``
+decision already folds into another.
+
+Everything here works on whole Arrow columns (a million firms and a million listed pairs take
+seconds): the index of stored firms, reference resolution, the pairs of a name group and the
+decisions file are arrays, looked up with hash joins rather than a Python object per row.
 
 Example:
     >>> normalise_name("  深圳市Ａｃｍｅ科技股份有限公司 ")
@@ -20,20 +26,24 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from chainscout.graph.errors import BadInputError
 from chainscout.graph.store import GraphStore
+
+from .encoding import detect_encoding
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -43,6 +53,8 @@ __all__ = [
     "default_decisions_path",
     "normalise_name",
     "normalise_names",
+    "pair_keys",
+    "pairs_within_groups",
     "stock_id",
 ]
 
@@ -56,6 +68,8 @@ _EN_RE = re.compile(_EN_SUFFIX)
 _PUNCT_RE = re.compile(r"[\W_]+")
 _CN_RE = re.compile(_CN_SUFFIX)
 _STOCK_RE = re.compile(r"^(\d{6})(?:\.(?:SH|SZ|BJ|SS))?$", re.IGNORECASE)
+_STOCK_RE2 = r"^(?P<d>\d{6})(?:\.(?i:SH|SZ|BJ|SS))?$"
+_NULL = pa.scalar(None, pa.string())
 
 
 def normalise_name(name: str) -> str:
@@ -83,10 +97,52 @@ def stock_id(code: str) -> str | None:
     return f"stock:{m.group(1)}" if m else None
 
 
+def _stock_ref_ids(text: pa.Array) -> pa.Array:
+    """:func:`stock_id` of every value, vectorised (null where a value is no stock code)."""
+    digits = pc.struct_field(pc.extract_regex(text, _STOCK_RE2), [0])
+    return pc.binary_join_element_wise(pa.scalar("stock:"), digits, "")
+
+
+def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean numpy mask from an Arrow boolean column (nulls count as false)."""
+    filled = pc.fill_null(values, False)
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def pair_keys(a: pa.Array | pa.ChunkedArray, b: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One text per unordered pair of ids (the smaller id first), so that (a, b) and (b, a)
+    find the same listed pair."""
+    a_first = pc.less_equal(a, b)
+    lo = pc.if_else(a_first, a, b)
+    hi = pc.if_else(a_first, b, a)
+    return _array(pc.binary_join_element_wise(lo, hi, "\x1f"))
+
+
+def pairs_within_groups(group_end: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every pair (p, q), p < q, of entries in the same group, for entries sorted by group:
+    ``group_end[p]`` is one past the last entry of p's group; entries that are not
+    ``eligible`` pair only with earlier ones. Returns the arrays of p and of q.
+
+    >>> pairs_within_groups(np.array([3, 3, 3, 4]), np.ones(4, dtype=bool))
+    (array([0, 0, 1]), array([1, 2, 2]))
+    """
+    pos = np.arange(len(group_end), dtype=np.int64)
+    count = np.where(eligible, group_end - 1 - pos, 0)
+    total = int(count.sum())
+    left = np.repeat(pos, count)
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    return left, left + 1 + within
+
+
 # -- decisions ------------------------------------------------------------------------------
 
 DECISION_COLUMNS = ("a_id", "a_name", "b_id", "b_name", "reason", "decision")
 _VALID = {"", "merge", "keep-apart"}
+_DECISION_SCHEMA = pa.schema([pa.field(c, pa.string()) for c in DECISION_COLUMNS])
 
 
 @dataclass(frozen=True)
@@ -125,13 +181,23 @@ def default_decisions_path(location: str) -> Path | None:
     return Path(location + ".decisions.csv")
 
 
-@dataclass
 class Decisions:
-    """The decisions file: pairs already decided, and pairs waiting for a decision."""
+    """The decisions file: pairs already decided, and pairs waiting for a decision.
 
-    path: Path | None
-    pairs: dict[frozenset[str], DecisionPair] = field(default_factory=dict)
-    added: int = 0
+    The pairs are one Arrow table in file order (:data:`DECISION_COLUMNS`); a pair asked
+    again, in either order, keeps its row and its decision. Loads look pairs up a column at a
+    time (:meth:`lookup`, :meth:`ask_many`); :meth:`decision`, :meth:`merge_target` and
+    :meth:`ask` serve the few rows handled one by one.
+    """
+
+    def __init__(self, path: Path | None, rows: pa.Table | None = None) -> None:
+        self.path = path
+        self.rows: pa.Table = rows if rows is not None else _DECISION_SCHEMA.empty_table()
+        self.added = 0
+        self._asked: list[pa.Table] = []
+        self._single: list[DecisionPair] = []
+        self._keys: pa.Array | None = None
+        self._decided: dict[frozenset[str], tuple[str, str]] | None = None
 
     @classmethod
     def load(cls, path: str | Path | None) -> Decisions:
@@ -139,58 +205,166 @@ class Decisions:
         if path is None:
             return cls(None)
         p = Path(path)
-        out = cls(p)
         if not p.exists():
-            return out
-        with p.open(encoding="utf-8-sig", newline="") as fh:
-            for row_no, row in enumerate(csv.DictReader(fh), start=2):
-                decision = (row.get("decision") or "").strip().lower().replace("_", "-")
-                if decision not in _VALID:
-                    raise BadInputError.at(
-                        f"decision {decision!r} is not merge, keep-apart or empty",
-                        file=str(p), row=row_no, field="decision", value=decision,
-                    )  # fmt: skip
-                pair = DecisionPair(
-                    a_id=row.get("a_id") or "", a_name=row.get("a_name") or "",
-                    b_id=row.get("b_id") or "", b_name=row.get("b_name") or "",
-                    reason=row.get("reason") or "", decision=decision,
-                )  # fmt: skip
-                if pair.a_id and pair.b_id:
-                    out.pairs[pair.key] = pair
-        return out
+            return cls(p)
+        return cls(p, _read_decisions(p))
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    @property
+    def keys(self) -> pa.Array:
+        """:func:`pair_keys` of the listed pairs, in file order."""
+        self._flush()
+        if self._keys is None:
+            self._keys = pair_keys(self.rows["a_id"], self.rows["b_id"])
+        return self._keys
+
+    def lookup(
+        self, a: pa.Array | pa.ChunkedArray, b: pa.Array | pa.ChunkedArray
+    ) -> tuple[pa.Array, pa.Array]:
+        """For each pair (a[i], b[i]): its decision (``""`` when undecided or not listed) and
+        the ``a_id`` of its listed row (null when not listed), which a ``merge`` keeps."""
+        n = len(a)
+        if not n or not self.rows.num_rows:
+            return pa.array([""] * n, pa.string()), pa.nulls(n, pa.string())
+        pos = pc.index_in(pair_keys(a, b), value_set=self.keys)
+        decision = pc.fill_null(_array(self.rows["decision"]).take(pos), "")
+        return _array(decision), _array(self.rows["a_id"]).take(pos)
+
+    def _decided_pairs(self) -> dict[frozenset[str], tuple[str, str]]:
+        if self._decided is None:
+            done = self.rows.filter(pc.not_equal(self.rows["decision"], ""))
+            self._decided = {
+                frozenset((a, b)): (d, a)
+                for a, b, d in zip(done["a_id"].to_pylist(), done["b_id"].to_pylist(),
+                                   done["decision"].to_pylist(), strict=True)
+            }  # fmt: skip
+        return self._decided
 
     def decision(self, a: str, b: str) -> str:
         """``merge``, ``keep-apart`` or ``""`` (undecided or unknown) for the pair a, b."""
-        pair = self.pairs.get(frozenset((a, b)))
-        return pair.decision if pair else ""
+        found = self._decided_pairs().get(frozenset((a, b)))
+        return found[0] if found else ""
 
     def merge_target(self, a: str, b: str) -> str | None:
         """The id both should carry when the pair was marked ``merge``, else None."""
-        pair = self.pairs.get(frozenset((a, b)))
-        return pair.a_id if pair and pair.decision == "merge" else None
+        found = self._decided_pairs().get(frozenset((a, b)))
+        return found[1] if found and found[0] == "merge" else None
+
+    # -- asking -----------------------------------------------------------------------------
 
     def ask(self, pair: DecisionPair) -> None:
         """Add an undecided pair (a pair already in the file keeps its decision)."""
-        if pair.key not in self.pairs:
-            self.pairs[pair.key] = pair
-            self.added += 1
+        self._single.append(pair)
+
+    def ask_many(
+        self, a_id: pa.Array, a_name: pa.Array, b_id: pa.Array, b_name: pa.Array, reason: str
+    ) -> None:
+        """Add undecided pairs, a column each (pairs already in the file keep their rows)."""
+        if len(a_id):
+            n = len(a_id)
+            self._asked.append(pa.table({
+                "a_id": a_id, "a_name": pc.fill_null(a_name, ""), "b_id": b_id,
+                "b_name": pc.fill_null(b_name, ""), "reason": pa.array([reason] * n, pa.string()),
+                "decision": pa.array([""] * n, pa.string()),
+            }, schema=_DECISION_SCHEMA))  # fmt: skip
+
+    def _flush(self) -> None:
+        """Append the pairs asked since the last look, each once and only when new."""
+        if self._single:
+            self._asked.append(pa.table(
+                {c: [getattr(p, c) for p in self._single] for c in DECISION_COLUMNS},
+                schema=_DECISION_SCHEMA,
+            ))  # fmt: skip
+            self._single = []
+        if not self._asked:
+            return
+        new = pa.concat_tables(self._asked)
+        self._asked = []
+        keys = pair_keys(new["a_id"], new["b_id"])
+        first = np.zeros(len(keys), dtype=bool)
+        first[pc.index_in(pc.unique(keys), value_set=keys).to_numpy()] = True
+        if self.rows.num_rows:
+            listed = self._keys if self._keys is not None else pair_keys(
+                self.rows["a_id"], self.rows["b_id"])  # fmt: skip
+            first &= ~_mask(pc.is_in(keys, value_set=listed))
+        fresh = new.filter(pa.array(first))
+        if fresh.num_rows:
+            self.rows = pa.concat_tables([self.rows, fresh])
+            self.added += fresh.num_rows
+            self._keys = None
 
     @property
     def pending(self) -> int:
-        return sum(1 for p in self.pairs.values() if not p.decision)
+        """Listed pairs without a decision."""
+        self._flush()
+        return int(pc.sum(pc.equal(self.rows["decision"], "")).as_py() or 0)
 
     def save(self) -> None:
-        """Write the file back (atomically) when pairs were added."""
+        """Write the file back (atomically, UTF-8 with a BOM) when pairs were added."""
+        self._flush()
         if self.path is None or not self.added:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(DECISION_COLUMNS)
-            for p in self.pairs.values():
-                writer.writerow([p.a_id, p.a_name, p.b_id, p.b_name, p.reason, p.decision])
+        options = pacsv.WriteOptions(quoting_style="needed", quoting_header="none", eol="\r\n")
+        with tmp.open("wb") as fh:
+            fh.write(codecs.BOM_UTF8)
+            pacsv.write_csv(self.rows, fh, write_options=options)
         tmp.replace(self.path)
+
+
+def _read_decisions(p: Path) -> pa.Table:
+    """The rows of a decisions file: decisions normalised and checked, rows without both ids
+    left out, and a pair listed twice kept once (at its first place, with its last row)."""
+    encoding = detect_encoding(p)
+    try:
+        table = pacsv.read_csv(
+            p,
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in DECISION_COLUMNS},
+                include_columns=list(DECISION_COLUMNS), include_missing_columns=True,
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )  # fmt: skip
+    except pa.ArrowInvalid:  # ragged rows or an empty file: read it as the csv module does
+        table = _read_decisions_loosely(p, encoding)
+    table = pa.table(
+        {c: _array(pc.fill_null(table[c].cast(pa.string()), "")) for c in DECISION_COLUMNS},
+        schema=_DECISION_SCHEMA,
+    )
+    decision = pc.replace_substring(
+        pc.utf8_lower(pc.utf8_trim_whitespace(table["decision"])), "_", "-"
+    )
+    bad = np.flatnonzero(~_mask(pc.is_in(decision, value_set=pa.array(sorted(_VALID)))))
+    if len(bad):
+        value = decision[int(bad[0])].as_py()
+        raise BadInputError.at(
+            f"decision {value!r} is not merge, keep-apart or empty",
+            file=str(p), row=int(bad[0]) + 2, field="decision", value=value,
+        )  # fmt: skip
+    table = table.set_column(5, "decision", decision)
+    table = table.filter(pc.and_(pc.not_equal(table["a_id"], ""), pc.not_equal(table["b_id"], "")))
+    keys = pair_keys(table["a_id"], table["b_id"])
+    unique = pc.unique(keys)
+    if len(unique) == table.num_rows:
+        return table
+    first = pc.index_in(unique, value_set=keys).to_numpy()
+    last = np.zeros(len(unique), dtype=np.int64)
+    np.maximum.at(last, pc.index_in(keys, value_set=unique).to_numpy(), np.arange(len(keys)))
+    return table.take(pa.array(last[np.argsort(first, kind="stable")]))
+
+
+def _read_decisions_loosely(p: Path, encoding: str) -> pa.Table:
+    columns: dict[str, list[str]] = {c: [] for c in DECISION_COLUMNS}
+    with p.open(encoding=encoding, newline="") as fh:
+        for row in csv.DictReader(fh):
+            for c in DECISION_COLUMNS:
+                value = row.get(c)
+                columns[c].append(value if isinstance(value, str) else "")
+    return pa.table(columns, schema=_DECISION_SCHEMA)
 
 
 # -- what the store already holds -----------------------------------------------------------
@@ -198,14 +372,18 @@ class Decisions:
 
 class EnterpriseIndex:
     """Ids, credit codes and normalised names of the firms in a store (and of a batch being
-    built), to resolve references and to merge rows onto stored firms."""
+    built), to resolve references and to merge rows onto stored firms. A later row of the
+    same id gives its name; the first firm of a credit code keeps it; names and aliases of
+    every row count."""
 
-    def __init__(self, table: pa.Table) -> None:
-        self.table = table.select(["id", "name", "aliases", "credit_code"])
+    def __init__(self, table: pa.Table, *, distinct_ids: bool = False) -> None:
+        self.table = table.select(["id", "name", "aliases", "credit_code"]).combine_chunks()
+        self._distinct_ids = distinct_ids
 
     @classmethod
     def of_store(cls, store: GraphStore) -> EnterpriseIndex:
-        return cls(store.table("enterprises"))
+        """The firms of a store (one row per id)."""
+        return cls(store.table("enterprises"), distinct_ids=True)
 
     @classmethod
     def empty(cls) -> EnterpriseIndex:
@@ -219,85 +397,126 @@ class EnterpriseIndex:
             self.table.schema)])  # fmt: skip
         return EnterpriseIndex(both)
 
+    @property
+    def size(self) -> int:
+        """Rows of the index (0 for an empty store)."""
+        return int(self.table.num_rows)
+
     @cached_property
     def ids(self) -> pa.Array:
-        return pc.unique(self.table["id"])
+        """The distinct ids, in first-row order."""
+        if self._distinct_ids:
+            return _array(self.table["id"])
+        return _array(pc.unique(self.table["id"]))
 
     @cached_property
-    def names_of(self) -> dict[str, str]:
-        return dict(zip(self.table["id"].to_pylist(), self.table["name"].to_pylist(), strict=True))
+    def _last_row(self) -> pa.Array:
+        """For each of :attr:`ids`, the index of its last row."""
+        n = self.table.num_rows
+        if self._distinct_ids:
+            return pa.array(np.arange(n, dtype=np.int64))
+        backwards = _array(self.table["id"]).take(pa.array(np.arange(n - 1, -1, -1)))
+        first_back = pc.index_in(self.ids, value_set=backwards).to_numpy()
+        return pa.array(n - 1 - first_back)
 
     @cached_property
-    def by_credit_code(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for i, cc in zip(self.table["id"].to_pylist(), self.table["credit_code"].to_pylist(),
-                         strict=True):  # fmt: skip
-            if cc:
-                out.setdefault(cc, i)
-        return out
+    def _credit_codes(self) -> tuple[pa.Array, pa.Array]:
+        """Distinct credit codes and the id of the first firm that carries each."""
+        coded = self.table.filter(pc.is_valid(self.table["credit_code"]))
+        codes = _array(pc.unique(coded["credit_code"]))
+        first = pc.index_in(codes, value_set=_array(coded["credit_code"]))
+        return codes, _array(coded["id"]).take(first)
 
     @cached_property
-    def by_name(self) -> dict[str, tuple[str, ...]]:
-        """Normalised full name or alias -> ids of the firms that carry it."""
-        found: dict[str, set[str]] = {}
-        ids = self.table["id"].to_pylist()
-        for key, i in zip(normalise_names(self.table["name"]).to_pylist(), ids, strict=True):
-            if key:
-                found.setdefault(key, set()).add(i)
+    def name_keys(self) -> pa.Table:
+        """Distinct (normalised full name or alias ``key``, ``id``) of the firms."""
+        keys = [_array(normalise_names(self.table["name"]))]
+        ids = [_array(self.table["id"])]
         flat = pc.list_flatten(self.table["aliases"])
         if len(flat):
-            owners = pc.list_parent_indices(self.table["aliases"]).to_numpy()
-            id_arr = np.asarray(ids, dtype=object)
-            for key, i in zip(normalise_names(flat).to_pylist(), id_arr[owners].tolist(),
-                              strict=True):  # fmt: skip
-                if key:
-                    found.setdefault(key, set()).add(i)
-        return {k: tuple(sorted(v)) for k, v in found.items()}
+            keys.append(_array(normalise_names(flat)))
+            owners = _array(pc.list_parent_indices(self.table["aliases"]))
+            ids.append(_array(self.table["id"]).take(owners))
+        both = pa.table({"key": pa.concat_arrays(keys), "id": pa.concat_arrays(ids)})
+        both = both.filter(pc.and_(pc.is_valid(both["key"]), pc.not_equal(both["key"], "")))
+        return both.group_by(["key", "id"], use_threads=False).aggregate([])
+
+    @cached_property
+    def _by_key(self) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """Distinct name keys, how many firms carry each, and the first of them by id."""
+        grouped = self.name_keys.group_by("key").aggregate([("id", "count"), ("id", "min")])
+        return (_array(grouped["key"]), _array(grouped["id_count"]),
+                _array(grouped["id_min"]))  # fmt: skip
 
     def has(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Which values are ids of known firms."""
-        mask = pc.fill_null(pc.is_in(values, value_set=self.ids), False)
-        return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+        return _mask(pc.is_in(values, value_set=self.ids))
+
+    def names_for(self, ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """The name of each id (null where the id is not a known firm)."""
+        rows = self._last_row.take(pc.index_in(ids, value_set=self.ids))
+        return _array(self.table["name"]).take(rows)
+
+    def ids_of_credit_codes(self, codes: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """The id of the firm that carries each credit code (null where none does)."""
+        known, owner = self._credit_codes
+        return owner.take(pc.index_in(codes, value_set=known))
+
+    def candidates(self, keys: pa.Array | pa.ChunkedArray) -> pa.Table:
+        """The (key, id) rows of :attr:`name_keys` whose key is one of ``keys``."""
+        return self.name_keys.filter(pc.is_in(self.name_keys["key"], value_set=keys))
+
+    def resolve(self, refs: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+        """References (ids, credit codes, stock codes, full or short names) -> the id each one
+        means (null when none fits, or several: an uncertain match the caller must not
+        settle) and the mask of references that fit several firms."""
+        text = _array(pc.utf8_trim_whitespace(refs))
+        found = pc.if_else(pc.is_in(text, value_set=self.ids), text, _NULL)
+        found = pc.coalesce(found, self.ids_of_credit_codes(pc.utf8_upper(text)))
+        stock = _stock_ref_ids(text)
+        found = pc.coalesce(found, pc.if_else(pc.is_in(stock, value_set=self.ids), stock, _NULL))
+        keys, counts, first = self._by_key
+        at = pc.index_in(normalise_names(text), value_set=keys)
+        count = pc.fill_null(counts.take(at), 0)
+        found = pc.coalesce(found, pc.if_else(pc.equal(count, 1), first.take(at), _NULL))
+        several = _mask(pc.and_(pc.is_null(found), pc.greater(count, 1)))
+        return _array(found), several
 
     def lookup(self, ref: str) -> tuple[str | None, tuple[str, ...]]:
         """A reference (id, credit code, stock code, full or short name) -> (id, candidates).
 
         One firm fits: ``(id, (id,))``. None fits: ``(None, ())``. Several fit: ``(None,
         candidates)``, an uncertain match the caller must not settle."""
-        text = ref.strip()
-        if text in self.names_of:
-            return text, (text,)
-        cc = self.by_credit_code.get(text.upper())
-        if cc:
-            return cc, (cc,)
-        sid = stock_id(text)
-        if sid and sid in self.names_of:
-            return sid, (sid,)
-        candidates = self.by_name.get(normalise_name(text), ())
-        if len(candidates) == 1:
-            return candidates[0], candidates
-        return None, candidates
+        found, _ = self.resolve(pa.array([ref], pa.string()))
+        hit = found[0].as_py()
+        if hit is not None:
+            return hit, (hit,)
+        key = normalise_name(ref.strip())
+        ids = self.candidates(pa.array([key], pa.string()))["id"].to_pylist()
+        return None, tuple(sorted(ids))
 
 
 def merge_duplicate_rows(table: pa.Table, key: str) -> tuple[pa.Table, int]:
     """Fold rows with the same ``key``: a later row's given fields win, lists are united.
-    Returns the folded table (first occurrence order) and how many rows were folded away."""
+    Returns the folded table (first occurrence order) and how many rows were folded away.
+    Only the rows of repeated keys go through Python."""
     if table.num_rows == 0:
         return table, 0
-    keys = np.asarray(table[key].to_numpy(zero_copy_only=False)).astype(str)
-    _, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True,
-                                          return_counts=True)  # fmt: skip
-    if (counts == 1).all():
+    column = _array(table[key])
+    distinct = _array(pc.unique(column))
+    if len(distinct) == table.num_rows:
         return table, 0
-    dup_rows = np.flatnonzero(counts[inverse] > 1)
-    rows = table.take(pa.array(dup_rows)).to_pylist()
-    folded: dict[str, dict[str, object]] = {}
-    for row in rows:
-        k = str(row[key])
-        if k not in folded:
-            folded[k] = dict(row)
+    codes = pc.index_in(column, value_set=distinct).to_numpy(zero_copy_only=False)
+    counts = np.bincount(codes, minlength=len(distinct))
+    first = pc.index_in(distinct, value_set=column).to_numpy()
+    repeated = counts[codes] > 1
+    rows = table.take(pa.array(np.flatnonzero(repeated))).to_pylist()
+    folded: dict[int, dict[str, object]] = {}
+    for code, row in zip(codes[repeated].tolist(), rows, strict=True):
+        if code not in folded:
+            folded[code] = dict(row)
             continue
-        target = folded[k]
+        target = folded[code]
         for col, value in row.items():
             if value is None:
                 continue
@@ -307,17 +526,16 @@ def merge_duplicate_rows(table: pa.Table, key: str) -> tuple[pa.Table, int]:
                 target[col] = list(dict.fromkeys([*old, *value]))
             else:
                 target[col] = value
-    singles = np.flatnonzero(counts[inverse] == 1)
-    order_rows = np.sort(np.concatenate([singles, first[counts > 1]]))
-    is_dup_first = np.isin(order_rows, first[counts > 1])
+    kept_rows = np.sort(first)
+    kept = table.take(pa.array(kept_rows))
+    is_folded = repeated[kept_rows]
     replacement = pa.Table.from_pylist(
-        [folded[str(keys[r])] for r in order_rows[is_dup_first]], schema=table.schema
+        [folded[c] for c in codes[kept_rows[is_folded]].tolist()], schema=table.schema
     )
-    kept = table.take(pa.array(order_rows[~is_dup_first]))
-    merged = pa.concat_tables([kept, replacement])
-    positions = np.concatenate([np.flatnonzero(~is_dup_first), np.flatnonzero(is_dup_first)])
+    merged = pa.concat_tables([kept.filter(pa.array(~is_folded)), replacement])
+    positions = np.concatenate([np.flatnonzero(~is_folded), np.flatnonzero(is_folded)])
     merged = merged.take(pa.array(np.argsort(positions, kind="stable")))
-    return merged, int(len(keys) - len(first))
+    return merged, int(table.num_rows - len(distinct))
 
 
 def pairs_of_same_name(

@@ -43,17 +43,17 @@ from chainscout.graph.tables import (
     SCHEMAS,
     SUPPLIES,
     GraphBatch,
-    invalid_credit_codes,
     invalid_regions,
 )
 
-from .convert import Converted, convert, flag, missing
+from .convert import Converted, bad_credit_codes, convert, flag, missing, replace_rows
 from .identity import (
     DecisionPair,
     Decisions,
     EnterpriseIndex,
     merge_duplicate_rows,
     normalise_names,
+    pairs_within_groups,
 )
 from .mapping import KINDS, TABLE_OF_KIND, Mapping, load_mapping
 from .regions import RegionResolver, Resolution
@@ -67,6 +67,13 @@ _CONFIDENCE_WORDS = {
     "inferred": "inferred", "推断": "inferred", "推理": "inferred",
     "predicted": "predicted", "预测": "predicted",
 }  # fmt: skip
+_NULL = pa.scalar(None, pa.string())
+
+
+def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean numpy mask from an Arrow boolean column (nulls count as false)."""
+    filled = pc.fill_null(values, False)
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _types(kind: str) -> dict[str, pa.DataType]:
@@ -119,12 +126,14 @@ def load_table(
     decisions = Decisions.load(decisions_path)
     batch = _build(store, kind, conv, rej, report, decisions)
     report.decisions_file = None if decisions.path is None else str(decisions.path)
+    source_name = Path(raw.file).name
+    del raw, conv  # the file's cells are checked: let the store's write have their memory
     checked = time.perf_counter()
     written = write_checked(store, batch, rej, report, on_error, report_path, decisions)
     report.timings = {"read": round(read_s, 3), "check": round(checked - started - read_s, 3),
                       "write": round(time.perf_counter() - checked, 3)}  # fmt: skip
     if kind == "enterprises" and written is not None:
-        record_region_rules(store, Path(raw.file).name, report)
+        record_region_rules(store, source_name, report)
     return report
 
 
@@ -223,7 +232,7 @@ def _enterprises(
         )
     missing(conv, rej, ["name"])
     cc = pc.utf8_upper(conv.get("credit_code"))
-    bad_cc = invalid_credit_codes(cc)
+    bad_cc = bad_credit_codes(cc)
     flag(
         conv,
         rej,
@@ -274,54 +283,64 @@ def _enterprises(
 
 def _resolve_regions(conv: Converted, rej: Rejections, report: LoadReport) -> pa.Array:
     """Region codes by the rules of ``loaders.regions``; an explicit region that names no
-    known division rejects its row (``unknown_region``)."""
-    resolver = RegionResolver.default()
+    known division rejects its row (``unknown_region``). Valid codes are kept as columns; only
+    the rows without one go through the resolver, one by one."""
     explicit = pc.utf8_upper(conv.get("region"))
     parts = [conv.get(n) for n in ("province", "city", "county")]
     text = pc.binary_join_element_wise(*[pc.fill_null(p, "") for p in parts], "")
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    code_ok = ~invalid_regions(explicit) & np.asarray(pc.is_valid(explicit), dtype=bool)
-    out: list[str | None] = explicit.to_pylist()
-    rule_of: list[str | None] = ["code" if ok else None for ok in code_ok.tolist()]
+    text = pc.if_else(pc.equal(text, ""), _NULL, text)
+    code_ok = ~invalid_regions(explicit) & _mask(pc.is_valid(explicit))
+    keep = ~conv.bad
+    out = explicit
     todo = np.flatnonzero(~code_ok)
+    todo_rules: list[str | None] = []
     if len(todo):
+        resolver = RegionResolver.default()
         taken = pa.array(todo)
         given = pc.coalesce(conv.get("region").take(taken), text.take(taken)).to_pylist()
         addresses = conv.get("address").take(taken).to_pylist()
         names = conv.get("name").take(taken).to_pylist()
         unknown = np.zeros(conv.n, dtype=bool)
+        codes: list[str | None] = []
         for i, g, a, nm in zip(todo.tolist(), given, addresses, names, strict=True):
             res: Resolution = resolver.resolve(region_text=g, address=a, name=nm)
             if g and res.rule != "region_text":
                 unknown[i] = True
-            out[i], rule_of[i] = res.code, res.rule
+            codes.append(res.code)
+            todo_rules.append(res.rule)
+        out = replace_rows(explicit, todo, pa.array(codes, pa.string()))
         shown = pc.coalesce(conv.get("region"), text)
         flag(conv, rej, unknown, "unknown_region", "region",
              "names no known region (use a 6-digit division code or a name such as 深圳市)",
              values=shown)  # fmt: skip
-    keep = ~conv.bad
-    rules = Counter(r for r, k in zip(rule_of, keep.tolist(), strict=True) if r and k)
-    report.regions_unresolved = sum(1 for r, k in zip(rule_of, keep.tolist(), strict=True)
+        keep = ~conv.bad
+    kept_todo = keep[todo].tolist()
+    rules = Counter(r for r, k in zip(todo_rules, kept_todo, strict=True) if r and k)
+    by_code = int((code_ok & keep).sum())
+    if by_code:
+        rules["code"] += by_code
+    report.regions_unresolved = sum(1 for r, k in zip(todo_rules, kept_todo, strict=True)
                                     if k and not r)  # fmt: skip
     report.region_rules = dict(sorted(rules.items()))
-    return pa.array(out, pa.string())
+    return out
 
 
 def _needs_identity_look(
-    keys: pa.Array, own: pa.Array, bad: np.ndarray, stored: dict[str, tuple[str, ...]]
+    keys: pa.Array, own: pa.Array, bad: np.ndarray, index: EnterpriseIndex
 ) -> np.ndarray:
     """Rows whose identity needs more than their own id: no id, a name that several ids of
     the file carry, or the name of a stored firm (vectorised: most rows need no look)."""
-    good = ~bad & np.asarray(pc.is_valid(keys), dtype=bool)
-    has_id = np.asarray(pc.is_valid(own), dtype=bool)
+    good = ~bad & _mask(pc.and_(pc.is_valid(keys), pc.not_equal(keys, "")))
+    has_id = _mask(pc.is_valid(own))
     table = pa.table({"k": keys, "id": own}).filter(pa.array(good & has_id))
     grouped = table.group_by("k").aggregate([("id", "count_distinct")])
     shared = grouped.filter(pc.greater(grouped["id_count_distinct"], 1))["k"]
-    codeless = keys.filter(pa.array(good & ~has_id))
-    names = pa.chunked_array([shared.combine_chunks(), codeless,
-                              pa.array(list(stored), pa.string())]).combine_chunks()  # fmt: skip
-    wanted = np.asarray(pc.fill_null(pc.is_in(keys, value_set=pc.unique(names)), False))
-    return np.asarray(good & wanted, dtype=bool)
+    parts = [shared.combine_chunks(), keys.filter(pa.array(good & ~has_id))]
+    if index.size:
+        parts.append(pc.unique(index.name_keys["key"]).cast(pa.string()))
+    names = pc.unique(pa.concat_arrays([p.cast(pa.string()) for p in parts]))
+    wanted: np.ndarray = good & _mask(pc.is_in(keys, value_set=names))
+    return wanted
 
 
 def _stock_ids(col: pa.Array) -> pa.Array:
@@ -330,146 +349,291 @@ def _stock_ids(col: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(pa.scalar("stock:"), digits, "")
 
 
+def _pair_text(a: pa.Array | pa.ChunkedArray, b: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One text per (key, id) row, to look such rows up in one hash join."""
+    joined = pc.binary_join_element_wise(a, b, "\x1f")
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+def _name_entries(
+    keys: pa.Array, ids: pa.Array, names: pa.Array, coded: np.ndarray, look: np.ndarray,
+    index: EnterpriseIndex,
+) -> pa.Table:  # fmt: skip
+    """The ids under each normalised name that needs a look, one row per (key, id): those of
+    the file's rows with an id (``first``: the first such row; ``row_name``: its name) and
+    those of stored firms (``first`` past the last row). ``shown_name`` is the stored name,
+    else the row's. Sorted by key, then first row, then id: within a name, the file's ids in
+    file order and the stored ones after them."""
+    n = len(keys)
+    rows = np.flatnonzero(coded)
+    file = pa.table({"key": keys.take(pa.array(rows)), "id": ids.take(pa.array(rows)),
+                     "first": pa.array(rows, pa.int64())})  # fmt: skip
+    file = file.group_by(["key", "id"]).aggregate([("first", "min")])
+    file = pa.table({"key": file["key"], "id": file["id"], "first": file["first_min"]})
+    if index.size:
+        stored = index.candidates(pc.unique(keys.filter(pa.array(look))))
+        if stored.num_rows and file.num_rows:
+            seen = _pair_text(file["key"], file["id"])
+            stored = stored.filter(pc.invert(pc.is_in(_pair_text(stored["key"], stored["id"]),
+                                                      value_set=seen)))  # fmt: skip
+        stored = pa.table(
+            {
+                "key": stored["key"],
+                "id": stored["id"],
+                "first": pa.array(np.full(stored.num_rows, n, dtype=np.int64)),
+            }
+        )
+        file = pa.concat_tables([file.cast(stored.schema), stored])  # fmt: skip
+    entries = file.sort_by([("key", "ascending"), ("first", "ascending"), ("id", "ascending")])
+    first = entries["first"].to_numpy()
+    in_file = first < n
+    row_name = names.take(pa.array(np.where(in_file, first, 0), mask=~in_file))
+    shown = index.names_for(entries["id"]) if index.size else pa.nulls(len(first), pa.string())
+    return entries.append_column("row_name", row_name).append_column(
+        "shown_name", pc.coalesce(shown, row_name)
+    )
+
+
+def _group_ends(keys: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """For entries sorted by key: one past the last entry of each entry's key."""
+    n = len(keys)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    flat = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    change = np.flatnonzero(_mask(pc.not_equal(flat[1:], flat[:-1]))) + 1
+    ends = np.append(change, n)
+    return np.asarray(np.repeat(ends, np.diff(np.concatenate([[0], ends]))), dtype=np.int64)
+
+
+_SAME_NAME = "same normalised name under two ids (credit codes)"
+
+
 def _identities(
     conv: Converted, cc: pa.Array, bad_cc: np.ndarray, index: EnterpriseIndex,
     decisions: Decisions, report: LoadReport,
 ) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:  # fmt: skip
-    """Final ids, names, aliases and credit codes of the rows (see ``loaders.identity``)."""
-    valid_cc = pc.if_else(pa.array(bad_cc), pa.scalar(None, pa.string()), cc)
-    own = pc.coalesce(conv.get("id"), valid_cc, _stock_ids(conv.get("stock_code")))
-    keys = normalise_names(conv.get("name")).combine_chunks()
-    names = conv.get("name").to_pylist()
-    ids: list[str | None] = own.to_pylist()
-    aliases = conv.get("aliases", pa.list_(pa.string())).to_pylist()
-    credit = valid_cc.to_pylist()
-    key_list = keys.to_pylist()
-    bad = conv.bad
-    merged = 0
+    """Final ids, names, aliases and credit codes of the rows (see ``loaders.identity``).
+
+    Whole columns at a time: stored credit codes, the pairs of ids under one normalised name
+    and their decisions are hash joins; only rows without any code whose name fits a firm go
+    through Python, one by one."""
+    valid_cc = pc.if_else(pa.array(bad_cc), _NULL, cc)
+    given = conv.get("id")
+    own = pc.coalesce(given, valid_cc, _stock_ids(conv.get("stock_code")))
+    names = conv.get("name")
+    aliases = conv.get("aliases", pa.list_(pa.string()))
+    keys = normalise_names(names).combine_chunks()
+    ids, credit, merged = own, valid_cc, 0
     # stored firms under the same credit code (e.g. a listed firm stored by its stock code)
-    if index.table.num_rows:
-        hits = np.flatnonzero(np.asarray(pc.fill_null(pc.is_in(valid_cc, value_set=pa.array(
-            list(index.by_credit_code), pa.string())), False), dtype=bool))  # fmt: skip
-        for i in hits.tolist():
-            stored = index.by_credit_code[credit[i]]
-            if ids[i] != stored and conv.get("id")[i].as_py() is None:
-                ids[i] = stored
-                merged += 1
-    # rows of this file by normalised name: which ids carry each name. Only names under
-    # several ids, names of rows without an id and names of stored firms need a look.
-    stored_by_name = index.by_name if index.table.num_rows else {}
-    visit = np.flatnonzero(_needs_identity_look(keys, own, bad, stored_by_name))
-    file_ids: dict[str, set[str]] = {}
-    file_names: dict[str, str] = {}
-    for i in visit.tolist():
-        k, fid = key_list[i], ids[i]
-        if k and fid:
-            file_ids.setdefault(k, set()).add(fid)
-            file_names.setdefault(fid, names[i] or "")
-    for i in visit.tolist():
-        k = key_list[i]
-        if not k:
-            continue
-        if ids[i] is None:
-            ids[i], did_merge = _by_name(i, k, names, aliases, file_ids, stored_by_name, index,
-                                         decisions)  # fmt: skip
-            merged += did_merge
-            continue
-        others = (file_ids.get(k, set()) | set(stored_by_name.get(k, ()))) - {ids[i]}
-        for other in sorted(others):
-            target = decisions.merge_target(other, ids[i] or "")
-            if target and target != ids[i]:
-                aliases[i] = [*(aliases[i] or []), names[i]]
-                ids[i], credit[i] = target, None
-                merged += 1
-                break
-            if not decisions.decision(other, ids[i] or ""):
-                decisions.ask(DecisionPair(
-                    a_id=other, a_name=index.names_of.get(other) or file_names.get(other, ""),
-                    b_id=ids[i] or "", b_name=names[i] or "",
-                    reason="same normalised name under two ids (credit codes)",
-                ))  # fmt: skip
+    if index.size:
+        stored = index.ids_of_credit_codes(valid_cc)
+        move = ~conv.bad & _mask(pc.and_(pc.is_null(given), pc.not_equal(stored, own)))
+        if move.any():
+            ids = pc.if_else(pa.array(move), stored, own)
+            merged += int(move.sum())
+    # ids by normalised name: only names under several ids, names of rows without an id and
+    # names of stored firms need a look
+    look = _needs_identity_look(keys, own, conv.bad, index)
+    has_id = _mask(pc.is_valid(ids))
+    entries = _name_entries(keys, ids, names, look & has_id, look, index)
+    e_id = entries["id"].combine_chunks()
+    first = entries["first"].to_numpy()
+    # every pair under one name, stored ones too (their decisions count); only pairs with an
+    # id of the file are asked (a stored id sorts after the file's, so ``left`` is that id)
+    left, right = pairs_within_groups(_group_ends(entries["key"]), np.ones(len(first), bool))
+    a_id, b_id = e_id.take(pa.array(right)), e_id.take(pa.array(left))
+    decision, listed_a = decisions.lookup(a_id, b_id)
+    # a pair marked merge folds its b into its a; an id folds into the least such a
+    away = np.zeros(len(first), dtype=bool)
+    alias_rows: list[np.ndarray] = []
+    is_merge = _mask(pc.equal(decision, "merge"))
+    if is_merge.any():
+        a_kept = _mask(pc.equal(listed_a, a_id))[is_merge]
+        gone = np.where(a_kept, left[is_merge], right[is_merge])
+        into = e_id.take(pa.array(np.where(a_kept, right[is_merge], left[is_merge])))
+        targets = pa.table({"gone": gone, "into": into}).group_by("gone").aggregate(
+            [("into", "min")])  # fmt: skip
+        gone_at = targets["gone"].to_numpy()
+        away[gone_at] = True
+        in_file = gone_at[first[gone_at] < conv.n]
+        if len(in_file):
+            k_sorted = entries["key"].combine_chunks()
+            at = pc.index_in(_pair_text(keys, ids), value_set=_pair_text(
+                k_sorted.take(pa.array(gone_at)), e_id.take(pa.array(gone_at))))  # fmt: skip
+            hit = look & has_id & _mask(pc.is_valid(at))
+            rows = np.flatnonzero(hit)
+            target = targets["into_min"].combine_chunks().take(at.take(pa.array(rows)))
+            ids = replace_rows(ids, rows, target)
+            credit = replace_rows(credit, rows, pa.nulls(len(rows), pa.string()))
+            alias_rows.append(rows)
+            merged += len(rows)
+    ask = _mask(pc.equal(decision, "")) & ~away[left] & ~away[right] & (first[left] < conv.n)
+    if ask.any():
+        # in the order of the file's rows, so that a pair met under two names keeps the
+        # orientation of its first row
+        order = np.argsort(first[left[ask]], kind="stable")
+        take_r, take_l = pa.array(right[ask][order]), pa.array(left[ask][order])
+        decisions.ask_many(e_id.take(take_r), entries["shown_name"].take(take_r).combine_chunks(),
+                           e_id.take(take_l), entries["row_name"].take(take_l).combine_chunks(),
+                           _SAME_NAME)  # fmt: skip
+    # rows without an id: a firm of the same name, else their own name id
+    codeless = np.flatnonzero(look & ~has_id)
+    ids = replace_rows(ids, codeless, pc.binary_join_element_wise(
+        pa.scalar("name:"), keys.take(pa.array(codeless)), ""))  # fmt: skip
+    if len(codeless):
+        new_ids: dict[int, str] = {}
+        renames: dict[int, str] = {}
+        merged += _codeless(codeless, keys, names, entries, index, decisions, new_ids, renames)
+        moved = np.array(sorted(new_ids), dtype=np.int64)
+        ids = replace_rows(ids, moved, pa.array([new_ids[r] for r in moved.tolist()], pa.string()))
+        alias_rows.append(np.array(sorted(renames), dtype=np.int64))
+    else:
+        renames = {}
+    names, aliases = _take_names(names, aliases, alias_rows, renames)
     report.merged += merged
-    return (pa.array(ids, pa.string()), pa.array(names, pa.string()),
-            pa.array(aliases, pa.list_(pa.string())), pa.array(credit, pa.string()))  # fmt: skip
+    return ids, names, aliases, credit
+
+
+def _codeless(
+    rows: np.ndarray, keys: pa.Array, names: pa.Array, entries: pa.Table,
+    index: EnterpriseIndex, decisions: Decisions, new_ids: dict[int, str],
+    renames: dict[int, str],
+) -> int:  # fmt: skip
+    """Rows without an id whose name fits firms of the file or the store (see
+    :func:`_by_name`): fills ``new_ids`` (row -> id) and ``renames`` (row -> the stored name it
+    takes); returns how many rows merged. Rows whose name fits no other firm keep the
+    ``name:`` id they already have."""
+    row_keys = keys.take(pa.array(rows))
+    near = entries.filter(pc.is_in(entries["key"], value_set=pc.unique(row_keys)))
+    by_key: dict[str, list[str]] = {}
+    stored_names: dict[str, str] = {}
+    in_store = index.has(near["id"]) if index.size else np.zeros(near.num_rows, dtype=bool)
+    for k, i, shown, stored in zip(near["key"].to_pylist(), near["id"].to_pylist(),
+                                   near["shown_name"].to_pylist(), in_store.tolist(),
+                                   strict=True):  # fmt: skip
+        by_key.setdefault(k, []).append(i)
+        if stored:
+            stored_names[i] = shown
+    own_ids = pc.binary_join_element_wise(pa.scalar("name:"), row_keys, "")
+    own_stored = index.has(own_ids) if index.size else np.zeros(len(rows), dtype=bool)
+    merged = 0
+    for r, k, name, stored in zip(rows.tolist(), row_keys.to_pylist(),
+                                  names.take(pa.array(rows)).to_pylist(), own_stored.tolist(),
+                                  strict=True):  # fmt: skip
+        candidates = tuple(sorted(set(by_key.get(k, ())) - {f"name:{k}"}))
+        if not candidates:
+            continue
+        fid, did_merge, take_name = _by_name(name, k, candidates, stored_names, stored, decisions)
+        new_ids[r] = fid
+        merged += did_merge
+        if take_name:
+            renames[r] = stored_names[fid]
+    return merged
+
+
+def _take_names(
+    names: pa.Array, aliases: pa.Array, alias_rows: list[np.ndarray], renames: dict[int, str]
+) -> tuple[pa.Array, pa.Array]:  # fmt: skip
+    """Names and aliases after merges: each row of ``alias_rows`` keeps its own name as an
+    alias, and a row of ``renames`` takes the name given there."""
+    rows = np.unique(np.concatenate(alias_rows)) if alias_rows else np.zeros(0, np.int64)
+    if not len(rows):
+        return names, aliases
+    taken = pa.array(rows)
+    own_names = names.take(taken).to_pylist()
+    lists = aliases.take(taken).to_pylist()
+    new_aliases = [[*(a or []), n or ""] for a, n in zip(lists, own_names, strict=True)]
+    new_names = [renames.get(r, n) for r, n in zip(rows.tolist(), own_names, strict=True)]
+    return (replace_rows(names, rows, pa.array(new_names, pa.string())),
+            replace_rows(aliases, rows, pa.array(new_aliases, pa.list_(pa.string()))))  # fmt: skip
 
 
 def _by_name(
-    i: int, key: str, names: list[str | None], aliases: list[list[str] | None],
-    file_ids: dict[str, set[str]], stored: dict[str, tuple[str, ...]], index: EnterpriseIndex,
-    decisions: Decisions,
-) -> tuple[str, int]:  # fmt: skip
-    """The id of a row with no code: the one firm of the same name, else its own name id."""
+    name: str | None, key: str, candidates: tuple[str, ...], stored_names: dict[str, str],
+    own_stored: bool, decisions: Decisions,
+) -> tuple[str, int, bool]:  # fmt: skip
+    """The id of a row with no code: the one firm of the same name, else its own name id.
+    Returns the id, 1 when the row merged into a firm (else 0), and whether the row takes that
+    firm's stored name (keeping its own as an alias)."""
     own = f"name:{key}"
-    candidates = sorted((file_ids.get(key, set()) | set(stored.get(key, ()))) - {own})
     merges = [c for c in candidates if decisions.merge_target(c, own)]
     if merges:
-        return merges[0], 1
-    if own in index.names_of:
-        return own, 0
+        return merges[0], 1, False
+    if own_stored:
+        return own, 0, False
     open_ = [c for c in candidates if decisions.decision(c, own) != "keep-apart"]
     if len(candidates) == 1 and open_:
-        stored_name = index.names_of.get(open_[0])
-        if stored_name and stored_name != names[i]:
-            aliases[i] = [*(aliases[i] or []), names[i] or ""]
-            names[i] = stored_name
-        return open_[0], 1
+        stored_name = stored_names.get(open_[0])
+        return open_[0], 1, bool(stored_name and stored_name != name)
     for c in open_:
         decisions.ask(DecisionPair(
-            a_id=c, a_name=index.names_of.get(c, ""), b_id=own, b_name=names[i] or "",
+            a_id=c, a_name=stored_names.get(c, ""), b_id=own, b_name=name or "",
             reason=f"name fits {len(candidates)} enterprises",
         ))  # fmt: skip
-    return own, 0
+    return own, 0, False
 
 
 # -- links, memberships and plain tables ----------------------------------------------------
 
 
-def _refs(conv: Converted, rej: Rejections, index: EnterpriseIndex, field_name: str) -> pa.Array:
-    """Enterprise ids for a column of references (ids, credit codes, stock codes, names)."""
+def _refs(
+    conv: Converted, rej: Rejections, index: EnterpriseIndex, field_name: str
+) -> tuple[pa.Array, pa.Array]:
+    """Enterprise ids for a column of references (ids, credit codes, stock codes, names), and
+    each one's position in ``index.ids`` (null where unresolved). Exact ids are found with
+    one hash lookup; only the distinct other values are resolved (``EnterpriseIndex.resolve``)."""
     col = conv.get(field_name)
-    uniq = pc.unique(col.drop_null())
-    known = index.has(uniq)
-    resolved: list[str | None] = uniq.to_pylist()
-    candidates: dict[str, tuple[str, ...]] = {}
-    for j in np.flatnonzero(~known).tolist():
-        value = resolved[j]
-        assert value is not None
-        resolved[j], cands = index.lookup(value)
-        if resolved[j] is None and cands:
-            candidates[value] = cands
-    pos = pc.index_in(col, value_set=uniq)
-    ids = (
-        pa.array(resolved, pa.string()).take(pos) if len(uniq) else pa.nulls(len(col), pa.string())
-    )
+    pos = pc.index_in(col, value_set=index.ids)
+    unknown = _mask(pc.and_(pc.is_valid(col), pc.is_null(pos)))
+    ids = col
+    ambiguous = np.zeros(len(col), dtype=bool)
+    if unknown.any():
+        uniq = pc.unique(col.filter(pa.array(unknown)))
+        found, several = index.resolve(uniq)
+        at = pc.index_in(col, value_set=uniq)
+        ids = pc.coalesce(pc.if_else(pc.is_valid(pos), col, _NULL), found.take(at))
+        pos = pc.coalesce(pos, pc.index_in(found, value_set=index.ids).take(at))
+        ambiguous = (
+            np.asarray(several, dtype=bool)[
+                np.asarray(pc.fill_null(at, 0).to_numpy(zero_copy_only=False))
+            ]
+            & unknown
+        )
     unresolved = pc.and_(pc.is_valid(col), pc.is_null(ids))
-    ambiguous = np.array([v in candidates for v in col.to_pylist()], dtype=bool) if candidates \
-        else np.zeros(len(col), dtype=bool)  # fmt: skip
     flag(conv, rej, ambiguous, "ambiguous_enterprise", field_name,
          "fits several enterprises; use an id or credit code")  # fmt: skip
     flag(conv, rej, unresolved, "unknown_enterprise", field_name,
          "is not a known enterprise (load the enterprises first)")  # fmt: skip
-    return ids
+    return ids, pos
+
+
+def _confidences(words: pa.Array) -> pa.Array:
+    """Confidence values from the words a file may use (reported when empty), worked out
+    once per distinct word."""
+    coded = pc.dictionary_encode(words)
+    distinct = pc.utf8_lower(coded.dictionary)
+    known = pa.array(list(_CONFIDENCE_WORDS), pa.string())
+    mapped = pa.array(list(_CONFIDENCE_WORDS.values()), pa.string()).take(
+        pc.index_in(distinct, value_set=known)
+    )
+    values = pc.coalesce(mapped, distinct).take(coded.indices)
+    return pc.fill_null(values, Confidence.REPORTED.value)
 
 
 def _links(
     conv: Converted, rej: Rejections, report: LoadReport, index: EnterpriseIndex
 ) -> pa.Table:
     missing(conv, rej, ["supplier", "customer"])
-    sup = _refs(conv, rej, index, "supplier")
-    cus = _refs(conv, rej, index, "customer")
-    flag(conv, rej, pc.equal(sup, cus), "self_loop", "customer",
+    sup, sup_at = _refs(conv, rej, index, "supplier")
+    cus, cus_at = _refs(conv, rej, index, "customer")
+    flag(conv, rej, pc.equal(sup_at, cus_at), "self_loop", "customer",
          "is the supplier itself (a self-loop)")  # fmt: skip
     share = conv.get("share", pa.float64())
     flag(conv, rej, pc.or_(pc.less(share, 0), pc.greater(share, 1)), "out_of_range", "share",
          "must be a share from 0 to 1 (or a percentage)")  # fmt: skip
     volume = conv.get("volume", pa.float64())
     flag(conv, rej, pc.less(volume, 0), "negative", "volume", "must not be negative")
-    words = pc.utf8_lower(conv.get("confidence"))
-    known = pa.array(list(_CONFIDENCE_WORDS), pa.string())
-    mapped = pa.array(list(_CONFIDENCE_WORDS.values()), pa.string()).take(
-        pc.index_in(words, value_set=known)
-    )
-    confidence = pc.coalesce(mapped, words, pa.scalar(Confidence.REPORTED.value))
+    confidence = _confidences(conv.get("confidence"))
     allowed = pa.array([c.value for c in Confidence])
     flag(conv, rej, pc.invert(pc.is_in(confidence, value_set=allowed)), "bad_confidence",
          "confidence", "is not one of reported, inferred, predicted")  # fmt: skip
@@ -477,31 +641,40 @@ def _links(
         "supplier": sup, "customer": cus, "share": share, "volume": volume,
         "source": conv.get("source"), "since": conv.get("since", pa.date32()),
         "seen": conv.get("seen", pa.list_(pa.date32())), "confidence": confidence,
-    }).filter(pa.array(~conv.bad)).cast(SUPPLIES)  # fmt: skip
-    pairs = pc.binary_join_element_wise(table["supplier"], table["customer"], "\x1f")
-    report.merged += table.num_rows - len(pc.unique(pairs))
-    return table
+    })  # fmt: skip
+    keep = ~conv.bad
+    if not keep.all():
+        table = table.filter(pa.array(keep))
+        sup_at, cus_at = sup_at.filter(pa.array(keep)), cus_at.filter(pa.array(keep))
+    # the same link twice in a file is one link: count pairs of firm positions (sorted
+    # integers: a hash of millions of wide integers is slower and takes far more memory)
+    pairs = np.sort(_positions(sup_at) * len(index.ids) + _positions(cus_at))
+    report.merged += int(np.count_nonzero(pairs[1:] == pairs[:-1]))
+    return table.cast(SUPPLIES)
+
+
+def _positions(at: pa.Array) -> np.ndarray:
+    """Positions in the index as int64 (-1 where null)."""
+    return np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _memberships(
     store: GraphStore, conv: Converted, rej: Rejections, index: EnterpriseIndex
 ) -> pa.Table:
     missing(conv, rej, ["enterprise", "segment"])
-    firms = _refs(conv, rej, index, "enterprise")
+    firms, _ = _refs(conv, rej, index, "enterprise")
     seg_ids: dict[str, str | None] = {}
     for chain in store.list_chains():
         for s in chain.segments:
             seg_ids[s.id] = s.id
             seg_ids[s.name] = s.id if seg_ids.get(s.name, s.id) == s.id else None
-    given = conv.get("segment").to_pylist()
-    segs = [None if g is None else seg_ids.get(g) for g in given]
-    unknown = np.array(
-        [g is not None and s is None for g, s in zip(given, segs, strict=True)], dtype=bool
-    )
+    given = conv.get("segment")
+    known = pa.array(list(seg_ids), pa.string())
+    segs = pa.array(list(seg_ids.values()), pa.string()).take(pc.index_in(given, value_set=known))
     flag(
         conv,
         rej,
-        unknown,
+        pc.and_(pc.is_valid(given), pc.is_null(segs)),
         "unknown_segment",
         "segment",
         "is not a segment of a stored chain (load the chain first; use the segment id)",
@@ -509,7 +682,7 @@ def _memberships(
     share = pc.coalesce(conv.get("share", pa.float64()), pa.scalar(1.0))
     flag(conv, rej, pc.or_(pc.less(share, 0), pc.greater(share, 1)), "out_of_range", "share",
          "must be a share from 0 to 1 (or a percentage)")  # fmt: skip
-    table = pa.table({"enterprise": firms, "segment": pa.array(segs, pa.string()),
+    table = pa.table({"enterprise": firms, "segment": segs,
                       "share": share}).filter(pa.array(~conv.bad))  # fmt: skip
     return table.cast(MEMBERSHIPS)
 
@@ -523,7 +696,7 @@ def _plain(table_name: str, conv: Converted, rej: Rejections, index: EnterpriseI
     columns = {f.name: conv.get(f.name, f.type) for f in schema}
     if refs:
         for r in refs:
-            columns[r] = _refs(conv, rej, index, r)
+            columns[r], _ = _refs(conv, rej, index, r)
     return pa.table(columns).filter(pa.array(~conv.bad)).cast(schema)
 
 
