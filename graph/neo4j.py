@@ -30,15 +30,18 @@ industry named only by an industry link is a node without a ``name`` and is not 
 
 Writes: :meth:`Neo4jStore.write` validates the whole batch first (the same
 :class:`~chainscout.graph.errors.ValidationFailed` problems as the embedded store), then applies
-it in **one** write transaction with ``UNWIND … MERGE`` statements of ``chunk_rows`` rows each.
+it in **one** write transaction with ``UNWIND`` statements of ``chunk_rows`` rows each.
 A failure rolls the whole batch back; nothing is ever half-applied. The merge rules (given
 fields replace, missing ones keep what is stored, list fields united and sorted, the earliest
 ``since``, the most credible confidence) are computed here, in Python, from the stored rows of
 the batch's keys, so that ``WriteSummary`` counts are exactly the embedded store's. Every write
 first locks one counter node, so ChainScout writers take turns and rows found new are created
-with ``CREATE`` rather than ``MERGE``. Size batches to the server's transaction memory
-(``db.memory.transaction.total.max``, 70% of the heap by default): with a 1 GB heap, batches of
-25,000 rows fit; a batch that does not is refused with a clear error, and nothing is written.
+with ``CREATE`` rather than ``MERGE``. Stored links are looked up only for firms that already
+have links of that kind, so a first load (firms, then their links) reads no pairs back. Rows
+travel as one list per column, not one map per row (see the note above the queries). Size
+batches to the server's transaction memory (``db.memory.transaction.total.max``, 70% of the
+heap by default): with a 1 GB heap, batches of 25,000 rows fit; a batch that does not is
+refused with a clear error, and nothing is written.
 
 Connection settings come from :class:`Neo4jSettings` (the URI is the ``--store`` value; user,
 password, database and timeouts from ``CHAINSCOUT_NEO4J_*`` environment variables), never from
@@ -62,6 +65,7 @@ import neo4j.exceptions
 import neo4j.time
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import BadInputError, NotFoundError, Problem, StoreUnavailableError, ValidationFailed
 from .model import Chain, Enterprise, Feeds, Region, Segment, Supplies
@@ -244,12 +248,27 @@ def _chunks(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 # -- queries: literal strings, parameters only ------------------------------------------------
+#
+# The write path sends each chunk of rows as one list per column (``$a``, ``$share``...), walked
+# with ``UNWIND range(0, size($a) - 1) AS i``: columns pack into far fewer and smaller Bolt
+# values than one map per row. Dates travel as ISO text and become ``date`` values in the query
+# (the driver's own date conversion runs in Python, once per value). Reads that answer many keys
+# come back as one collected list, not one record per row. Every node looked up by key names its
+# index (``USING INDEX``): right after a bulk load the index statistics still say "empty", and
+# without the hint the planner may scan the whole index once per row.
 
 _Q_ENT_STORED: LiteralString = (
-    "UNWIND $ids AS i MATCH (e:Enterprise {id: i}) RETURN properties(e) AS props"
+    "UNWIND $ids AS i MATCH (e:Enterprise {id: i}) USING INDEX e:Enterprise(id)"
+    " RETURN collect(properties(e)) AS stored"
 )
 _Q_ENT_MERGE: LiteralString = "UNWIND $rows AS r MERGE (e:Enterprise {id: r.id}) SET e += r.props"
-_Q_ENT_CREATE: LiteralString = "UNWIND $rows AS r CREATE (e:Enterprise) SET e = r.props"
+_Q_ENT_CREATE: LiteralString = (
+    "UNWIND range(0, size($id) - 1) AS i CREATE (:Enterprise {id: $id[i], name: $name[i],"
+    " aliases: $aliases[i], credit_code: $credit_code[i], region: $region[i],"
+    " address: $address[i], revenue: $revenue[i], employees: $employees[i], tags: $tags[i],"
+    " industries: $industries[i], energy_intensity: $energy_intensity[i],"
+    " env_rating: $env_rating[i], rd_share: $rd_share[i], source: $source[i], seq: $seq + i})"
+)
 _Q_WRITE_LOCK: LiteralString = (
     "MERGE (c:ChainScoutCounter {name: 'enterprise'}) ON CREATE SET c.next = 0"
     " SET c.writes = coalesce(c.writes, 0) + 1"
@@ -258,56 +277,120 @@ _Q_SEQ: LiteralString = (
     "MERGE (c:ChainScoutCounter {name: 'enterprise'}) ON CREATE SET c.next = 0"
     " WITH c SET c.next = c.next + $n RETURN c.next - $n AS first"
 )
-_Q_KNOWN_ENT: LiteralString = "UNWIND $ids AS i MATCH (e:Enterprise {id: i}) RETURN i AS id"
-_Q_KNOWN_SEG: LiteralString = (
-    "UNWIND $ids AS i MATCH (s:Segment {id: i}) WHERE s.chain IS NOT NULL RETURN i AS id"
+_Q_MISSING_ENT: LiteralString = (
+    "UNWIND $ids AS i OPTIONAL MATCH (e:Enterprise {id: i}) USING INDEX e:Enterprise(id)"
+    " WITH i, e WHERE e IS NULL RETURN collect(i) AS missing"
 )
+_Q_MISSING_SEG: LiteralString = (
+    "UNWIND $ids AS i OPTIONAL MATCH (s:Segment {id: i}) USING INDEX s:Segment(id)"
+    " WITH i, s WHERE s IS NULL OR s.chain IS NULL RETURN collect(i) AS missing"
+)
+#: Which of ``$ids`` already have a link of the table's type going out: only theirs can be stored
+#: (a first load, of firms and then of their links, finds none and looks no pair up).
+_Q_LINKED: dict[str, LiteralString] = {
+    "supplies": (
+        "UNWIND $ids AS i MATCH (a:Enterprise {id: i}) USING INDEX a:Enterprise(id)"
+        " WHERE EXISTS { (a)-[:SUPPLIES]->() } RETURN collect(i) AS linked"
+    ),
+    "memberships": (
+        "UNWIND $ids AS i MATCH (a:Enterprise {id: i}) USING INDEX a:Enterprise(id)"
+        " WHERE EXISTS { (a)-[:IN_SEGMENT]->() } RETURN collect(i) AS linked"
+    ),
+    "investments": (
+        "UNWIND $ids AS i MATCH (a:Enterprise {id: i}) USING INDEX a:Enterprise(id)"
+        " WHERE EXISTS { (a)-[:INVESTS_IN]->() } RETURN collect(i) AS linked"
+    ),
+    "makes": (
+        "UNWIND $ids AS i MATCH (a:Enterprise {id: i}) USING INDEX a:Enterprise(id)"
+        " WHERE EXISTS { (a)-[:MAKES]->() } RETURN collect(i) AS linked"
+    ),
+}
 _Q_SUP_STORED: LiteralString = (
-    "UNWIND $pairs AS p MATCH (a:Enterprise {id: p[0]})-[r:SUPPLIES]->(b:Enterprise {id: p[1]})"
-    " RETURN p[0] AS a, p[1] AS b, properties(r) AS props"
-)
-_Q_SUP_MERGE: LiteralString = (
-    "UNWIND $rows AS r MATCH (a:Enterprise {id: r.a}) MATCH (b:Enterprise {id: r.b})"
-    " MERGE (a)-[x:SUPPLIES]->(b) SET x = r.props"
+    "UNWIND range(0, size($a) - 1) AS i"
+    " MATCH (a:Enterprise {id: $a[i]}) USING INDEX a:Enterprise(id)"
+    " MATCH (b:Enterprise {id: $b[i]}) USING INDEX b:Enterprise(id)"
+    " CALL (a, b) { MATCH (a)-[r:SUPPLIES]->(b) RETURN r }"
+    " RETURN collect([i, properties(r)]) AS stored"
 )
 _Q_SUP_CREATE: LiteralString = (
-    "UNWIND $rows AS r MATCH (a:Enterprise {id: r.a}) MATCH (b:Enterprise {id: r.b})"
-    " CREATE (a)-[x:SUPPLIES]->(b) SET x = r.props"
+    "UNWIND range(0, size($a) - 1) AS i"
+    " MATCH (a:Enterprise {id: $a[i]}) USING INDEX a:Enterprise(id)"
+    " MATCH (b:Enterprise {id: $b[i]}) USING INDEX b:Enterprise(id)"
+    " CREATE (a)-[:SUPPLIES {share: $share[i], volume: $volume[i], source: $source[i],"
+    " since: date($since[i]), seen: [d IN $seen[i] | date(d)], confidence: $confidence[i]}]->(b)"
+)
+_Q_SUP_MERGE: LiteralString = (
+    "UNWIND range(0, size($a) - 1) AS i"
+    " MATCH (a:Enterprise {id: $a[i]}) USING INDEX a:Enterprise(id)"
+    " MATCH (b:Enterprise {id: $b[i]}) USING INDEX b:Enterprise(id)"
+    " MERGE (a)-[x:SUPPLIES]->(b) SET x = {share: $share[i], volume: $volume[i],"
+    " source: $source[i], since: date($since[i]), seen: [d IN $seen[i] | date(d)],"
+    " confidence: $confidence[i]}"
 )
 _Q_MEM_STORED: LiteralString = (
-    "UNWIND $pairs AS p MATCH (e:Enterprise {id: p[0]})-[m:IN_SEGMENT]->(s:Segment {id: p[1]})"
-    " RETURN p[0] AS a, p[1] AS b, m.share AS share"
+    "UNWIND range(0, size($a) - 1) AS i"
+    " MATCH (e:Enterprise {id: $a[i]}) USING INDEX e:Enterprise(id)"
+    " MATCH (s:Segment {id: $b[i]}) USING INDEX s:Segment(id)"
+    " CALL (e, s) { MATCH (e)-[m:IN_SEGMENT]->(s) RETURN m }"
+    " RETURN collect([i, m.share]) AS stored"
+)
+_Q_MEM_CREATE: LiteralString = (
+    "UNWIND range(0, size($a) - 1) AS i"
+    " MATCH (e:Enterprise {id: $a[i]}) USING INDEX e:Enterprise(id)"
+    " MATCH (s:Segment {id: $b[i]}) USING INDEX s:Segment(id)"
+    " CREATE (e)-[:IN_SEGMENT {share: $share[i]}]->(s)"
 )
 _Q_MEM_MERGE: LiteralString = (
-    "UNWIND $rows AS r MATCH (e:Enterprise {id: r.a}) MATCH (s:Segment {id: r.b})"
-    " MERGE (e)-[m:IN_SEGMENT]->(s) SET m.share = r.share"
+    "UNWIND range(0, size($a) - 1) AS i"
+    " MATCH (e:Enterprise {id: $a[i]}) USING INDEX e:Enterprise(id)"
+    " MATCH (s:Segment {id: $b[i]}) USING INDEX s:Segment(id)"
+    " MERGE (e)-[m:IN_SEGMENT]->(s) SET m.share = $share[i]"
 )
 _Q_INV_STORED: LiteralString = (
-    "UNWIND $pairs AS p MATCH (a:Enterprise {id: p[0]})-[i:INVESTS_IN]->(b:Enterprise {id: p[1]})"
-    " RETURN p[0] AS a, p[1] AS b, i.share AS share"
+    "UNWIND range(0, size($a) - 1) AS i"
+    " MATCH (a:Enterprise {id: $a[i]}) USING INDEX a:Enterprise(id)"
+    " MATCH (b:Enterprise {id: $b[i]}) USING INDEX b:Enterprise(id)"
+    " CALL (a, b) { MATCH (a)-[x:INVESTS_IN]->(b) RETURN x }"
+    " RETURN collect([i, x.share]) AS stored"
+)
+_Q_INV_CREATE: LiteralString = (
+    "UNWIND range(0, size($a) - 1) AS i"
+    " MATCH (a:Enterprise {id: $a[i]}) USING INDEX a:Enterprise(id)"
+    " MATCH (b:Enterprise {id: $b[i]}) USING INDEX b:Enterprise(id)"
+    " CREATE (a)-[:INVESTS_IN {share: $share[i]}]->(b)"
 )
 _Q_INV_MERGE: LiteralString = (
-    "UNWIND $rows AS r MATCH (a:Enterprise {id: r.a}) MATCH (b:Enterprise {id: r.b})"
-    " MERGE (a)-[i:INVESTS_IN]->(b) SET i.share = coalesce(r.share, i.share)"
+    "UNWIND range(0, size($a) - 1) AS i"
+    " MATCH (a:Enterprise {id: $a[i]}) USING INDEX a:Enterprise(id)"
+    " MATCH (b:Enterprise {id: $b[i]}) USING INDEX b:Enterprise(id)"
+    " MERGE (a)-[x:INVESTS_IN]->(b) SET x.share = coalesce($share[i], x.share)"
 )
 _Q_MAK_STORED: LiteralString = (
-    "UNWIND $pairs AS p MATCH (e:Enterprise {id: p[0]})-[k:MAKES]->(q:Product {name: p[1]})"
-    " RETURN p[0] AS a, p[1] AS b, k.share AS share"
+    "UNWIND range(0, size($a) - 1) AS i"
+    " MATCH (e:Enterprise {id: $a[i]}) USING INDEX e:Enterprise(id)"
+    " MATCH (q:Product {name: $b[i]}) USING INDEX q:Product(name)"
+    " CALL (e, q) { MATCH (e)-[k:MAKES]->(q) RETURN k }"
+    " RETURN collect([i, k.share]) AS stored"
 )
 _Q_MAK_MERGE: LiteralString = (
-    "UNWIND $rows AS r MATCH (e:Enterprise {id: r.a}) MERGE (q:Product {name: r.b})"
-    " MERGE (e)-[k:MAKES]->(q) SET k.share = coalesce(r.share, k.share)"
+    "UNWIND range(0, size($a) - 1) AS i"
+    " MATCH (e:Enterprise {id: $a[i]}) USING INDEX e:Enterprise(id)"
+    " MERGE (q:Product {name: $b[i]})"
+    " MERGE (e)-[k:MAKES]->(q) SET k.share = coalesce($share[i], k.share)"
 )
 _Q_PL_STORED: LiteralString = (
-    "UNWIND $keys AS k MATCH (a:Product {name: k[0]})-[l:PRODUCT_LINK]->(b:Product {name: k[1]})"
-    " WHERE l.relation = k[2] RETURN k AS key"
+    "UNWIND $keys AS k MATCH (a:Product {name: k[0]}) USING INDEX a:Product(name)"
+    " MATCH (b:Product {name: k[1]}) USING INDEX b:Product(name)"
+    " CALL (a, b, k) { MATCH (a)-[l:PRODUCT_LINK]->(b) WHERE l.relation = k[2] RETURN l }"
+    " RETURN k AS key"
 )
 _Q_PL_MERGE: LiteralString = (
     "UNWIND $keys AS k MERGE (a:Product {name: k[0]}) MERGE (b:Product {name: k[1]})"
     " MERGE (a)-[:PRODUCT_LINK {relation: k[2]}]->(b)"
 )
 _Q_IND_STORED: LiteralString = (
-    "UNWIND $keys AS k MATCH (i:Industry {code: k[0]}) WHERE i.name IS NOT NULL"
+    "UNWIND $keys AS k MATCH (i:Industry {code: k[0]}) USING INDEX i:Industry(code)"
+    " WHERE i.name IS NOT NULL"
     " RETURN [i.code] AS key, {name: i.name, level: i.level, parent: i.parent,"
     " scheme: i.scheme} AS values"
 )
@@ -317,8 +400,10 @@ _Q_IND_MERGE: LiteralString = (
     " i.scheme = r.values.scheme"
 )
 _Q_IL_STORED: LiteralString = (
-    "UNWIND $keys AS k MATCH (u:Industry {code: k[1]})-[l:INDUSTRY_UPSTREAM]->"
-    "(i:Industry {code: k[0]}) RETURN k AS key, {weight: l.weight} AS values"
+    "UNWIND $keys AS k MATCH (u:Industry {code: k[1]}) USING INDEX u:Industry(code)"
+    " MATCH (i:Industry {code: k[0]}) USING INDEX i:Industry(code)"
+    " CALL (u, i) { MATCH (u)-[l:INDUSTRY_UPSTREAM]->(i) RETURN l }"
+    " RETURN k AS key, {weight: l.weight} AS values"
 )
 _Q_IL_MERGE: LiteralString = (
     "UNWIND $rows AS r MERGE (i:Industry {code: r.key[0]}) MERGE (u:Industry {code: r.key[1]})"
@@ -571,7 +656,7 @@ class Neo4jStore(StoreBase):
         problems = batch.problems()
         if problems:
             raise ValidationFailed(problems, what="the batch")
-        tables = {name: t.to_pylist() for name, t in batch.tables().items()}
+        tables = batch.tables()
         return self._write(lambda tx: _BatchWriter(tx, tables, self.chunk_rows).run())
 
     def upsert_chain(self, chain: Chain) -> None:
@@ -1060,44 +1145,59 @@ class Neo4jStore(StoreBase):
             yield rows
 
 
+#: The columns of each link table that name enterprises, in the order problems are reported.
+_ENTERPRISE_REFS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("supplies", ("supplier", "customer")),
+    ("memberships", ("enterprise",)),
+    ("investments", ("investor", "investee")),
+    ("makes", ("enterprise",)),
+)
+
+Key = tuple[str, str]
+
+
 class _BatchWriter:
     """One batch applied inside one write transaction: validate, merge, count, write.
 
     The transaction function of a managed transaction may run again after a transient error,
-    so everything here is computed afresh from the stored state on each run."""
+    so everything here is computed afresh from the stored state on each run.
+
+    Rows stay columns: each Arrow column becomes one Python list, sent as one query parameter
+    per column (see the note above the queries). Rows as dicts are built only where the merge
+    rules need them: for keys already stored, and for keys given twice in one batch."""
 
     def __init__(
-        self, tx: neo4j.ManagedTransaction, tables: dict[str, list[Row]], chunk_rows: int
+        self, tx: neo4j.ManagedTransaction, tables: dict[str, pa.Table], chunk_rows: int
     ) -> None:
         self.tx = tx
         self.tables = tables
         self.chunk = chunk_rows
-        self.given = {name: len(rows) for name, rows in tables.items()}
+        self.given = {name: t.num_rows for name, t in tables.items()}
         self.new: dict[str, int] = {}
         self.updated: dict[str, int] = {}
         self.fresh_ids: set[str] = set()
-        self.known: set[str] = set()
 
     def run(self) -> WriteSummary:
         # Every write first locks one counter node: ChainScout writers take turns, so what this
         # transaction reads as new is still new when it creates it (CREATE instead of MERGE).
         self._run(_Q_WRITE_LOCK)
-        ents = self.tables["enterprises"]
-        batch_ids = {r["id"] for r in ents}
-        stored_ent = self._stored_enterprises([r["id"] for r in ents])
+        ids: list[str] = self._column("enterprises", "id")
+        stored_ent = self._stored_enterprises(ids)
+        batch_ids = set(ids)
         # firms new in this batch have no stored links yet: no need to look theirs up
         self.fresh_ids = batch_ids - set(stored_ent)
-        self.known = batch_ids | self._known(
-            _Q_KNOWN_ENT, self._referenced_enterprises() - batch_ids
-        )
-        problems = self._problems()
+        problems = self._problems(batch_ids)
         if problems:
             raise ValidationFailed(problems, what="the batch")
-        self._enterprises(ents, stored_ent)
+        self._enterprises(ids, stored_ent)
         self._supplies()
-        self._pairs("memberships", "enterprise", "segment", _Q_MEM_STORED, _Q_MEM_MERGE, False)
-        self._pairs("investments", "investor", "investee", _Q_INV_STORED, _Q_INV_MERGE, True)
-        self._pairs("makes", "enterprise", "product", _Q_MAK_STORED, _Q_MAK_MERGE, True)
+        self._pairs("memberships", "enterprise", "segment", _Q_MEM_STORED, _Q_MEM_MERGE,
+                    _Q_MEM_CREATE, keep_stored=False)  # fmt: skip
+        self._pairs("investments", "investor", "investee", _Q_INV_STORED, _Q_INV_MERGE,
+                    _Q_INV_CREATE, keep_stored=True)  # fmt: skip
+        # a product may be new: its node is merged, and so is the link to it
+        self._pairs("makes", "enterprise", "product", _Q_MAK_STORED, _Q_MAK_MERGE, None,
+                    keep_stored=True)  # fmt: skip
         self._plain("product_links", ("product", "related", "relation"), _Q_PL_STORED)
         self._plain("industries", ("code",), _Q_IND_STORED, _Q_IND_MERGE)
         self._plain("industry_links", ("industry", "upstream"), _Q_IL_STORED, _Q_IL_MERGE)
@@ -1108,45 +1208,74 @@ class _BatchWriter:
     def _run(self, query: LiteralString, **params: Any) -> None:
         self.tx.run(query, params).consume()
 
+    def _collected(self, query: LiteralString, **params: Any) -> list[Any]:
+        """The one collected list that ``query`` returns (one record, however many rows)."""
+        return list(self.tx.run(query, params).single(strict=True)[0])
+
+    def _column(self, name: str, col: str) -> list[Any]:
+        return list(self.tables[name].column(col).to_pylist())
+
     def _stored_enterprises(self, ids: list[str]) -> dict[str, Row]:
         out: dict[str, Row] = {}
         for part in _chunks(ids, self.chunk):
-            for r in self.tx.run(_Q_ENT_STORED, ids=list(part)):
-                props = dict(r["props"])
-                out[props["id"]] = props
+            for props in self._collected(_Q_ENT_STORED, ids=list(part)):
+                out[props["id"]] = dict(props)
         return out
 
-    def _known(self, query: LiteralString, ids: Iterable[str]) -> set[str]:
-        wanted = sorted(ids)
+    def _missing(self, query: LiteralString, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that ``query`` finds no node for."""
         out: set[str] = set()
-        for part in _chunks(wanted, self.chunk):
-            out.update(r["id"] for r in self.tx.run(query, ids=list(part)))
+        for part in _chunks(list(ids), self.chunk):
+            out.update(self._collected(query, ids=list(part)))
         return out
 
     def _referenced_enterprises(self) -> set[str]:
-        t = self.tables
-        return (
-            {r["supplier"] for r in t["supplies"]}
-            | {r["customer"] for r in t["supplies"]}
-            | {r["enterprise"] for r in t["memberships"]}
-            | {r["investor"] for r in t["investments"]}
-            | {r["investee"] for r in t["investments"]}
-            | {r["enterprise"] for r in t["makes"]}
-        )
+        out: set[str] = set()
+        for name, cols in _ENTERPRISE_REFS:
+            table = self.tables[name]
+            if table.num_rows:
+                for col in cols:
+                    out.update(pc.unique(table.column(col)).to_pylist())
+        return out
+
+    def _stored_links(self, name: str, query: LiteralString, keys: list[Key]) -> dict[int, Any]:
+        """What is stored for the links ``keys`` of table ``name``, by position in ``keys``;
+        ``query`` collects ``[i, value]`` for each link found. Only pairs whose first end has
+        links of this kind are looked up (firms new in this batch have none)."""
+        firsts = {key[0] for key in keys} - self.fresh_ids
+        linked: set[str] = set()
+        for ids in _chunks(list(firsts), self.chunk):
+            linked.update(self._collected(_Q_LINKED[name], ids=list(ids)))
+        wanted = [j for j, key in enumerate(keys) if key[0] in linked]
+        out: dict[int, Any] = {}
+        for part in _chunks(wanted, self.chunk):
+            found = self._collected(
+                query, a=[keys[j][0] for j in part], b=[keys[j][1] for j in part]
+            )
+            for i, value in found:
+                out[part[i]] = value
+        return out
 
     # -- validation: the embedded store's problems, in its order --------------------------------
 
-    def _problems(self) -> list[Problem]:
+    def _problems(self, batch_ids: set[str]) -> list[Problem]:
+        """Links to enterprises neither stored nor in the batch, and memberships of segments in
+        no stored chain. Two lookups answer the usual case (nothing missing); only when
+        something is missing are the rows walked to name each one."""
+        missing = self._missing(_Q_MISSING_ENT, self._referenced_enterprises() - batch_ids)
+        members = self.tables["memberships"]
+        missing_seg = (
+            self._missing(_Q_MISSING_SEG, pc.unique(members.column("segment")).to_pylist())
+            if members.num_rows
+            else set()
+        )
+        if not missing and not missing_seg:
+            return []
         problems: list[Problem] = []
-        t = self.tables
-        for name, cols in (
-            ("supplies", ("supplier", "customer")),
-            ("memberships", ("enterprise",)),
-            ("investments", ("investor", "investee")),
-            ("makes", ("enterprise",)),
-        ):
+        for name, cols in _ENTERPRISE_REFS:
             for col in cols:
-                bad = [(i, r[col]) for i, r in enumerate(t[name]) if r[col] not in self.known]
+                values = self._column(name, col)
+                bad = [(i, v) for i, v in enumerate(values) if v in missing]
                 problems.extend(
                     Problem(
                         reason=f"{col} {value!r} is not a known enterprise (load it first)",
@@ -1157,10 +1286,9 @@ class _BatchWriter:
                     )
                     for i, value in bad[:200]
                 )
-            if name == "memberships" and t[name]:
-                segments = self._known(_Q_KNOWN_SEG, {r["segment"] for r in t[name]})
-                bad = [(i, r["segment"]) for i, r in enumerate(t[name])
-                       if r["segment"] not in segments]  # fmt: skip
+            if name == "memberships" and missing_seg:
+                values = self._column(name, "segment")
+                bad = [(i, v) for i, v in enumerate(values) if v in missing_seg]
                 problems.extend(
                     Problem(
                         reason=f"segment {value!r} is not in any stored chain"
@@ -1176,86 +1304,61 @@ class _BatchWriter:
 
     # -- tables ---------------------------------------------------------------------------------
 
-    def _enterprises(self, rows: list[Row], stored: dict[str, Row]) -> None:
-        if not rows:
+    def _enterprises(self, ids: list[str], stored: dict[str, Row]) -> None:
+        table = self.tables["enterprises"]
+        if not ids:
             return
-        fresh: list[Row] = []
+        fresh = [i for i, x in enumerate(ids) if x not in stored]
         changed: list[Row] = []
-        for b in rows:
-            s = stored.get(b["id"])
-            if s is None:
-                fresh.append(
-                    {k: (_sorted_union(v) if k in _ENT_LISTS else v) for k, v in b.items()}
-                )
-                continue
-            merged: Row = {"name": b["name"]}
-            for k in _ENT_FIELDS[1:]:
-                if k in _ENT_LISTS:
-                    merged[k] = _sorted_union(s.get(k), b[k])
-                else:
-                    merged[k] = _first(b[k], s.get(k))
-            if any(not _same(merged[k], s.get(k)) for k in _ENT_FIELDS):
-                props = {k: v for k, v in merged.items() if v is not None}
-                changed.append({"id": b["id"], "props": props})
+        if len(fresh) < len(ids):
+            again = [i for i, x in enumerate(ids) if x in stored]
+            changed = _merge_enterprises(table.take(again), [stored[ids[i]] for i in again])
         self.updated["enterprises"] = len(changed)
         self.new["enterprises"] = len(fresh)
         for part in _chunks(changed, self.chunk):
             self._run(_Q_ENT_MERGE, rows=list(part))
-        if fresh:
-            first = self.tx.run(_Q_SEQ, n=len(fresh)).single(strict=True)["first"]
-            created = []
-            for i, r in enumerate(fresh):
-                props = {k: v for k, v in r.items() if v is not None}
-                props["seq"] = first + i
-                created.append({"props": props})
-            for part in _chunks(created, self.chunk):
-                self._run(_Q_ENT_CREATE, rows=list(part))
-
-    def _stored_pairs(self, query: LiteralString, pairs: list[tuple[str, str]]) -> dict[Any, Row]:
-        """Stored links for ``pairs`` whose first firm existed before this batch."""
-        wanted = [list(p) for p in pairs if p[0] not in self.fresh_ids]
-        out: dict[Any, Row] = {}
-        for part in _chunks(wanted, self.chunk):
-            for r in self.tx.run(query, pairs=list(part)):
-                row = r.data()
-                out[(row.pop("a"), row.pop("b"))] = row
-        return out
+        if not fresh:
+            return
+        first = self.tx.run(_Q_SEQ, n=len(fresh)).single(strict=True)["first"]
+        new = table if len(fresh) == len(ids) else table.take(fresh)
+        cols = {name: new.column(name).to_pylist() for name in new.column_names}
+        for name in _ENT_LISTS:  # stored sorted and without repeats, empty rather than null
+            cols[name] = [sorted(set(v)) if v else [] for v in cols[name]]
+        for start in range(0, len(fresh), self.chunk):
+            end = start + self.chunk
+            self._run(
+                _Q_ENT_CREATE, seq=first + start, **{k: v[start:end] for k, v in cols.items()}
+            )
 
     def _supplies(self) -> None:
-        rows = self.tables["supplies"]
-        if not rows:
+        table = self.tables["supplies"]
+        if not table.num_rows:
             return
-        folded: dict[tuple[str, str], Row] = {}
-        for r in rows:  # duplicates in one batch fold into one link
-            key = (r["supplier"], r["customer"])
-            g = folded.get(key)
-            if g is None:
-                folded[key] = {
-                    "share": r["share"], "volume": r["volume"], "source": r["source"],
-                    "since": r["since"], "seen": _sorted_union(r["seen"]),
-                    "confidence": r["confidence"],
-                }  # fmt: skip
+        keys: list[Key] = list(
+            zip(
+                self._column("supplies", "supplier"),
+                self._column("supplies", "customer"),
+                strict=True,
+            )
+        )
+        cols: dict[str, list[Any]]
+        if len(set(keys)) == len(keys):
+            cols = {f: table.column(f).to_pylist() for f in _SUP_FIELDS}
+            cols["seen"] = [sorted(set(v)) if v else [] for v in cols["seen"]]
+        else:
+            folded = _fold_supplies(table.to_pylist())
+            keys = list(folded)
+            cols = {f: [g[f] for g in folded.values()] for f in _SUP_FIELDS}
+        stored = self._stored_links("supplies", _Q_SUP_STORED, keys)
+        fresh: list[int] = []
+        writes: list[tuple[Key, Row]] = []
+        for j, key in enumerate(keys):
+            found = stored.get(j)
+            if found is None:
+                fresh.append(j)
                 continue
-            g["share"] = _first(r["share"], g["share"])
-            g["volume"] = _first(r["volume"], g["volume"])
-            g["source"] = _first(g["source"], r["source"])
-            g["since"] = _least(g["since"], r["since"])
-            g["seen"] = _sorted_union(g["seen"], r["seen"])
-            if _CONF_RANK[r["confidence"]] < _CONF_RANK[g["confidence"]]:
-                g["confidence"] = r["confidence"]
-        stored = {
-            k: {f: _native(v) for f, v in row["props"].items()}
-            for k, row in self._stored_pairs(_Q_SUP_STORED, list(folded)).items()
-        }
-        writes: list[Row] = []
-        created: list[Row] = []
-        new = updated = 0
-        for (a, b), g in folded.items():
-            s = stored.get((a, b))
-            if s is None:
-                new += 1
-                created.append({"a": a, "b": b, "props": _present(g)})
-                continue
+            s = {f: _native(v) for f, v in found.items()}
+            g = {f: cols[f][j] for f in _SUP_FIELDS}
             merged = {
                 "share": _first(g["share"], s.get("share")),
                 "volume": _first(g["volume"], s.get("volume")),
@@ -1267,14 +1370,15 @@ class _BatchWriter:
                 else s["confidence"],
             }
             if any(not _same(merged[f], s.get(f)) for f in _SUP_FIELDS):
-                updated += 1
-                writes.append({"a": a, "b": b, "props": _present(merged)})
-        self.updated["supplies"] = updated
-        self.new["supplies"] = new
+                writes.append((key, merged))
+        self.updated["supplies"] = len(writes)
+        self.new["supplies"] = len(fresh)
         for part in _chunks(writes, self.chunk):
-            self._run(_Q_SUP_MERGE, rows=list(part))
-        for part in _chunks(created, self.chunk):
-            self._run(_Q_SUP_CREATE, rows=list(part))
+            values = {f: [m[f] for _, m in part] for f in _SUP_FIELDS}
+            self._run(_Q_SUP_MERGE, **_supply_params([k for k, _ in part], values))
+        for idx in _chunks(fresh, self.chunk):
+            values = {f: [cols[f][j] for j in idx] for f in _SUP_FIELDS}
+            self._run(_Q_SUP_CREATE, **_supply_params([keys[j] for j in idx], values))
 
     def _pairs(
         self,
@@ -1283,38 +1387,49 @@ class _BatchWriter:
         col_b: str,
         stored_query: LiteralString,
         merge_query: LiteralString,
+        create_query: LiteralString | None,
+        *,
         keep_stored: bool,
     ) -> None:
         """Links keyed by two columns with one ``share``: memberships (the last share given
-        replaces), investments and main products (a null share keeps the stored one)."""
-        rows = self.tables[name]
-        if not rows:
+        replaces), investments and main products (a null share keeps the stored one). Links
+        found new are created with ``create_query`` (``merge_query`` when there is none)."""
+        if not self.tables[name].num_rows:
             return
-        folded: dict[tuple[str, str], float | None] = {}
-        for r in rows:
-            key = (r[col_a], r[col_b])
-            if name == "makes" and key in folded and r["share"] is None:
+        folded: dict[Key, float | None] = {}
+        for a, b, share in zip(
+            self._column(name, col_a),
+            self._column(name, col_b),
+            self._column(name, "share"),
+            strict=True,
+        ):
+            key = (a, b)
+            if name == "makes" and key in folded and share is None:
                 continue  # products: the last share that is given
-            folded[key] = r["share"]
-        stored = self._stored_pairs(stored_query, list(folded))
-        writes: list[Row] = []
-        new = updated = 0
-        for (a, b), share in folded.items():
-            s = stored.get((a, b))
-            if s is None:
-                new += 1
-                writes.append({"a": a, "b": b, "share": share})
+            folded[key] = share
+        keys = list(folded)
+        shares = list(folded.values())
+        stored = self._stored_links(name, stored_query, keys)
+        fresh: list[int] = []
+        writes: list[int] = []
+        for j, share in enumerate(shares):
+            if j not in stored:
+                fresh.append(j)
             elif keep_stored:
-                if share is not None and not _same(share, s["share"]):
-                    updated += 1
-                    writes.append({"a": a, "b": b, "share": share})
-            elif not _same(share, s["share"]):
-                updated += 1
-                writes.append({"a": a, "b": b, "share": share})
-        self.updated[name] = updated
-        self.new[name] = new
-        for part in _chunks(writes, self.chunk):
-            self._run(merge_query, rows=list(part))
+                if share is not None and not _same(share, stored[j]):
+                    writes.append(j)
+            elif not _same(share, stored[j]):
+                writes.append(j)
+        self.updated[name] = len(writes)
+        self.new[name] = len(fresh)
+        for query, rows in ((merge_query, writes), (create_query or merge_query, fresh)):
+            for idx in _chunks(rows, self.chunk):
+                self._run(
+                    query,
+                    a=[keys[j][0] for j in idx],
+                    b=[keys[j][1] for j in idx],
+                    share=[shares[j] for j in idx],
+                )
 
     def _plain(
         self,
@@ -1324,7 +1439,7 @@ class _BatchWriter:
         merge_query: LiteralString | None = None,
     ) -> None:
         """Tables keyed by their own columns (no enterprise ids): the last row given wins."""
-        rows = self.tables[name]
+        rows: list[Row] = self.tables[name].to_pylist()
         if not rows:
             return
         folded: dict[tuple[Any, ...], Row] = {}
@@ -1354,9 +1469,70 @@ class _BatchWriter:
                 self._run(merge_query, rows=list(part))
 
 
-def _present(row: Row) -> Row:
-    """The fields of ``row`` that hold a value (Neo4j stores no nulls)."""
-    return {k: v for k, v in row.items() if v is not None}
+def _merge_enterprises(given: pa.Table, stored: list[Row]) -> list[Row]:
+    """The merge rules for firms already stored (``stored`` in the order of ``given``), one
+    column at a time: ``{id, props}`` of each firm whose merged values differ from the stored
+    ones; the others need no write. Given fields replace, missing ones keep what is stored,
+    list fields are united and sorted, and the name is always the one given."""
+    merged: dict[str, list[Any]] = {}
+    differs = [False] * len(stored)
+    for k in _ENT_FIELDS:
+        new = given.column(k).to_pylist()
+        old = [s.get(k) for s in stored]
+        values: list[Any]
+        if k in _ENT_LISTS:
+            values = [_sorted_union(o, n) for o, n in zip(old, new, strict=True)]
+        elif k == "name":
+            values = new
+        else:
+            values = [o if n is None else n for n, o in zip(new, old, strict=True)]
+        differs = [
+            d or not (m == o or _same(m, o)) for d, m, o in zip(differs, values, old, strict=True)
+        ]
+        merged[k] = values
+    ids = given.column("id").to_pylist()
+    return [
+        {"id": ids[j], "props": {k: merged[k][j] for k in _ENT_FIELDS if merged[k][j] is not None}}
+        for j, d in enumerate(differs)
+        if d
+    ]
+
+
+def _fold_supplies(rows: list[Row]) -> dict[Key, Row]:
+    """Supply rows with the same two firms folded into one link, by the merge rules."""
+    folded: dict[Key, Row] = {}
+    for r in rows:
+        key = (r["supplier"], r["customer"])
+        g = folded.get(key)
+        if g is None:
+            folded[key] = {
+                "share": r["share"], "volume": r["volume"], "source": r["source"],
+                "since": r["since"], "seen": _sorted_union(r["seen"]),
+                "confidence": r["confidence"],
+            }  # fmt: skip
+            continue
+        g["share"] = _first(r["share"], g["share"])
+        g["volume"] = _first(r["volume"], g["volume"])
+        g["source"] = _first(g["source"], r["source"])
+        g["since"] = _least(g["since"], r["since"])
+        g["seen"] = _sorted_union(g["seen"], r["seen"])
+        if _CONF_RANK[r["confidence"]] < _CONF_RANK[g["confidence"]]:
+            g["confidence"] = r["confidence"]
+    return folded
+
+
+def _supply_params(keys: Sequence[Key], values: Mapping[str, Sequence[Any]]) -> Row:
+    """The parameters of one supplies chunk: one list per column, dates as ISO text."""
+    return {
+        "a": [k[0] for k in keys],
+        "b": [k[1] for k in keys],
+        "share": list(values["share"]),
+        "volume": list(values["volume"]),
+        "source": list(values["source"]),
+        "since": [None if d is None else d.isoformat() for d in values["since"]],
+        "seen": [[d.isoformat() for d in days] for days in values["seen"]],
+        "confidence": list(values["confidence"]),
+    }
 
 
 def _table(rows: list[Row], schema: pa.Schema) -> pa.Table:
