@@ -74,6 +74,20 @@ ThresholdsOpt = Annotated[
         " require_high_tech=true, exclude_unknown=true.",
     ),
 ]
+SegmentOpt = Annotated[
+    str | None, typer.Option("--segment", help="Only candidates in this segment id.")
+]
+PredictLinksOpt = Annotated[
+    int,
+    typer.Option(
+        "--predict-links",
+        min=0,
+        max=10_000,
+        help="Also take the N strongest supply links predicted from the network itself"
+        " (outside firm to local firm, paths of length 3); their firms say found_by"
+        " predicted.",
+    ),
+]
 RegionsOpt = Annotated[
     str | None,
     typer.Option(
@@ -123,26 +137,14 @@ def targets(
     region: RegionOpt = None,
     store: StoreOption = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows to show.")] = 20,
-    segment: Annotated[
-        str | None, typer.Option("--segment", help="Only candidates in this segment id.")
-    ] = None,
+    segment: SegmentOpt = None,
     weights: WeightsOpt = None,
     thresholds: ThresholdsOpt = None,
     target_regions: RegionsOpt = None,
     only_target_regions: Annotated[
         bool, typer.Option("--only-target-regions", help="Filter to the target regions.")
     ] = False,
-    predict_links: Annotated[
-        int,
-        typer.Option(
-            "--predict-links",
-            min=0,
-            max=10_000,
-            help="Also take the N strongest supply links predicted from the network itself"
-            " (outside firm to local firm, paths of length 3); their firms say found_by"
-            " predicted.",
-        ),
-    ] = 0,
+    predict_links: PredictLinksOpt = 0,
     excluded: Annotated[
         bool, typer.Option("--excluded", help="Also list the firms a threshold excluded.")
     ] = False,

@@ -31,7 +31,14 @@ from chainscout.viz.targets_page import render_target_page
 from . import app
 from .chains import ChainOpt, LangOpt, RegionOpt, _lang, _resolve
 from .common import StoreOption, console, escape, open_configured_store
-from .targets import RegionsOpt, ThresholdsOpt, WeightsOpt, _params
+from .targets import (
+    PredictLinksOpt,
+    RegionsOpt,
+    SegmentOpt,
+    ThresholdsOpt,
+    WeightsOpt,
+    _params,
+)
 
 __all__ = ["viz_app", "viz_gaps", "viz_network", "viz_targets"]
 
@@ -139,12 +146,11 @@ def viz_targets(
     chain: ChainOpt = None,
     region: RegionOpt = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Targets listed.")] = 200,
-    segment: Annotated[
-        str | None, typer.Option("--segment", help="Only candidates in this segment id.")
-    ] = None,
+    segment: SegmentOpt = None,
     weights: WeightsOpt = None,
     thresholds: ThresholdsOpt = None,
     target_regions: RegionsOpt = None,
+    predict_links: PredictLinksOpt = 0,
     xlsx: Annotated[
         bool, typer.Option("--xlsx/--no-xlsx", help="Also write the workbook beside the page.")
     ] = True,
@@ -153,7 +159,7 @@ def viz_targets(
 ) -> None:
     """The target list: ranking with factor breakdown, exclusions and introducer paths."""
     language = _lang(lang)
-    params = _params(weights, thresholds, target_regions, False, segment)
+    params = _params(weights, thresholds, target_regions, False, segment, predict_links)
     with open_configured_store(store, read_only=True) as s:
         chain_id, home = _resolve(s, chain, region)
         view = s.view(chain_id, home)
