@@ -26,7 +26,7 @@ from chainscout.analysis.gaps import GapStatus, GapTable, GapThresholds, gap_tab
 from chainscout.analysis.leaders import LeaderTable, chain_leaders
 from chainscout.analysis.leakage import LeakageTable, leakage_table
 from chainscout.analysis.mapping import MappingResult, map_firms
-from chainscout.graph import GraphStore
+from chainscout.graph import ChainView, GraphStore
 from chainscout.graph.errors import BadInputError, NotFoundError
 from chainscout.graph.model import Chain, InSegment
 from chainscout.graph.regions import check_region_code
@@ -124,6 +124,14 @@ def _resolve(s: GraphStore, chain: str | None, region: str | None) -> tuple[str,
         )
         raise NotFoundError("chain", chain_id, hint=hint)
     return chain_id, home
+
+
+def open_view(store: str | None, chain: str | None, region: str | None) -> ChainView:
+    """The view a command asks for: the store opened read-only, the chain and home region as
+    :func:`_resolve` finds them."""
+    with open_configured_store(store, read_only=True) as s:
+        chain_id, home = _resolve(s, chain, region)
+        return s.view(chain_id, home)
 
 
 def _emit_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -510,9 +518,7 @@ def gaps(
     except ValueError as err:
         raise BadInputError(f"thresholds: {str(err).splitlines()[-1]}") from None
     language = _lang(lang)
-    with open_configured_store(store, read_only=True) as s:
-        chain_id, home = _resolve(s, chain, region)
-        view = s.view(chain_id, home)
+    view = open_view(store, chain, region)
     table = gap_table(view, th, size_basis=basis)  # type: ignore[arg-type]
     if output is TableFormat.json:
         emit_json(table)
@@ -639,9 +645,7 @@ def leaders(
 ) -> None:
     """Chain leaders (链主): local firms ranked by size and network position, with the factors."""
     language = _lang(lang)
-    with open_configured_store(store, read_only=True) as s:
-        chain_id, home = _resolve(s, chain, region)
-        view = s.view(chain_id, home)
+    view = open_view(store, chain, region)
     table = chain_leaders(view, limit=limit)
     if output is TableFormat.json:
         emit_json(table)
@@ -760,9 +764,7 @@ def leakage(
 ) -> None:
     """Per segment, the share of local firms' known inputs bought outside the home region."""
     language = _lang(lang)
-    with open_configured_store(store, read_only=True) as s:
-        chain_id, home = _resolve(s, chain, region)
-        view = s.view(chain_id, home)
+    view = open_view(store, chain, region)
     table: LeakageTable = leakage_table(view)
     if output is TableFormat.json:
         emit_json(table)
@@ -798,6 +800,7 @@ def leakage(
             ],
         )
         return
+    home = view.home_region
     out = Table(title=f"外购漏损 · {home}" if language == "zh" else f"Leakage · {home}")
     for h in ("segment", "leakage", "basis", "reason"):
         out.add_column(h)
@@ -822,9 +825,7 @@ def chokepoints_cmd(
 ) -> None:
     """Single-source and concentrated segments, and firms whose loss cuts the chain."""
     language = _lang(lang)
-    with open_configured_store(store, read_only=True) as s:
-        chain_id, home = _resolve(s, chain, region)
-        view = s.view(chain_id, home)
+    view = open_view(store, chain, region)
     report: ChokepointReport = chokepoints(view, hhi_threshold=hhi)
     if output is TableFormat.json:
         emit_json(report)

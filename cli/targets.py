@@ -25,8 +25,8 @@ from chainscout.graph.errors import BadInputError, NotFoundError
 from chainscout.viz.exports import TARGET_COLUMNS, target_rows, targets_xlsx
 
 from . import app
-from .chains import ChainOpt, LangOpt, RegionOpt, _emit_csv, _lang, _resolve
-from .common import StoreOption, console, emit_json, escape, open_configured_store
+from .chains import ChainOpt, LangOpt, RegionOpt, _emit_csv, _lang, open_view
+from .common import StoreOption, console, emit_json, escape
 
 
 class TargetFormat(StrEnum):
@@ -164,10 +164,9 @@ def targets(
     params = _params(
         weights, thresholds, target_regions, only_target_regions, segment, predict_links
     )
-    with open_configured_store(store, read_only=True) as s:
-        chain_id, home = _resolve(s, chain, region)
-        view = s.view(chain_id, home)
+    view = open_view(store, chain, region)
     if segment is not None and segment not in view.segment_ids:
+        chain_id = view.chain.id if view.chain else "the chain"
         raise NotFoundError(
             "segment", segment, hint=f"Segments of {chain_id}: see `chainscout gaps`."
         )
@@ -270,9 +269,7 @@ def path(
     lang: LangOpt = None,
 ) -> None:
     """The shortest chain of supply links between two firms of a chain (either direction)."""
-    with open_configured_store(store, read_only=True) as s:
-        chain_id, home = _resolve(s, chain, region)
-        view = s.view(chain_id, home)
+    view = open_view(store, chain, region)
     rows = view.rows_of([source, target])
     found = path_between(view, rows[0], rows[1], max_hops=max_hops)
     if output is TargetFormat.json:
@@ -299,9 +296,7 @@ def whatif(
     firms = [f.strip() for f in land.split(",") if f.strip()]
     if not firms:
         raise BadInputError("--land: give at least one enterprise id")
-    with open_configured_store(store, read_only=True) as s:
-        chain_id, home = _resolve(s, chain, region)
-        view = s.view(chain_id, home)
+    view = open_view(store, chain, region)
     result = what_if(view, firms)
     if output is TargetFormat.json:
         emit_json(result.model_dump(mode="json", exclude={"gaps_before", "gaps_after"}))
@@ -309,7 +304,7 @@ def whatif(
     if not result.changes:
         console.print("No segment changes status.")
         return
-    table = Table(title=f"What if {len(firms)} firm(s) landed in {home}")
+    table = Table(title=f"What if {len(firms)} firm(s) landed in {view.home_region}")
     for col in ("segment", "before", "after", "local firms", "reason after"):
         table.add_column(col)
     for c in result.changes:
