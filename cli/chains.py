@@ -265,46 +265,32 @@ def chain_build(
     if (product is None) == (industry is None):
         raise BadInputError("give exactly one of --product and --industry")
     with open_configured_store(store, read_only=not store_chain) as s:
-        if product is not None:
-            links = s.table("product_links")
-            if links.num_rows == 0:
-                raise BadInputError(
-                    "the store holds no product links: load a product chain first"
-                    " (e.g. `chainscout load chainkg …`)"
-                )
-            derived = derive_chain(
-                links,
-                focal=product,
-                mode="product",
-                makes=s.table("makes"),
-                enterprises=s.table("enterprises"),
-                depth_up=depth_up,
-                depth_down=depth_down,
-                max_links=max_links,
-                min_makers=min_makers,
-                min_evidence=min_evidence,
-                chain_id=chain_id,
-                name=name,
+        by_product = product is not None
+        focal = product if by_product else industry
+        assert focal is not None
+        links = s.table("product_links" if by_product else "industry_links")
+        if links.num_rows == 0:
+            raise BadInputError(
+                "the store holds no product links: load a product chain first"
+                " (e.g. `chainscout load chainkg …`)"
+                if by_product
+                else "the store holds no industry upstream links: load them first"
             )
-        else:
-            assert industry is not None
-            links = s.table("industry_links")
-            if links.num_rows == 0:
-                raise BadInputError("the store holds no industry upstream links: load them first")
-            derived = derive_chain(
-                links,
-                focal=industry,
-                mode="industry",
-                enterprises=s.table("enterprises"),
-                industries=s.table("industries"),
-                depth_up=depth_up,
-                depth_down=depth_down,
-                max_links=max_links,
-                min_makers=min_makers,
-                min_evidence=min_evidence,
-                chain_id=chain_id,
-                name=name,
-            )
+        derived = derive_chain(
+            links,
+            focal=focal,
+            mode="product" if by_product else "industry",
+            makes=s.table("makes") if by_product else None,
+            enterprises=s.table("enterprises"),
+            industries=None if by_product else s.table("industries"),
+            depth_up=depth_up,
+            depth_down=depth_down,
+            max_links=max_links,
+            min_makers=min_makers,
+            min_evidence=min_evidence,
+            chain_id=chain_id,
+            name=name,
+        )
         if store_chain:
             s.upsert_chain(derived.chain)
     if save is not None:
