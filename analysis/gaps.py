@@ -54,7 +54,6 @@ from typing import Literal, Self
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import sparse
 
 from chainscout.graph.view import ChainView
 
@@ -212,7 +211,7 @@ def gap_table(
 
     # chain totals: each firm once, its shares capped at 1
     firm_share = np.minimum(base @ np.ones(base.shape[1]), 1.0)
-    in_chain = np.diff(base.indptr) > 0
+    in_chain = base.indptr[1:] > base.indptr[:-1]
     n_chain = int(in_chain.sum())
     if size_basis is None:
         known_chain = int((in_chain & known).sum())
@@ -221,23 +220,21 @@ def gap_table(
         )
     size_of = np.where(known, view.revenue, 0.0) if size_basis == "revenue" else np.ones(n)
 
-    # per segment: sparse products with the memberships, one pass over them each
-    by_firm = rolled_by_firm(view)
+    # per segment: counts from the membership structure, sizes from sparse products; the local
+    # and the unknown-revenue firms are a minority, so their sums run over their rows alone
+    by_firm = rolled_by_firm(view)  # firms x segments, business shares
     m = view.n_segments
-    shares_t = by_firm.T  # segments x firms, business shares
-    members_t = sparse.csr_array(
-        (np.ones(len(by_firm.data)), by_firm.indices, by_firm.indptr), shape=by_firm.shape
-    ).T  # segments x firms, ones
-    local_f = view.is_local.astype(np.float64)
+    local_rows = np.flatnonzero(view.is_local)
+    local_part = by_firm[local_rows]
     firms = np.bincount(by_firm.indices, minlength=m)
-    local_firms = np.rint(members_t @ local_f).astype(np.int64)
-    rev_known = members_t @ known.astype(np.float64)
-    size = shares_t @ size_of
-    local_size = shares_t @ (size_of * local_f)
+    local_firms = np.bincount(local_part.indices, minlength=m)
+    unknown_firms = np.bincount(by_firm[np.flatnonzero(~known)].indices, minlength=m)
+    rev_known = firms - unknown_firms
+    size = size_of @ by_firm
+    local_size = size_of[local_rows] @ local_part
 
-    firm_size = firm_share * size_of
-    chain_size = float(firm_size.sum())
-    chain_local = float(firm_size[view.is_local].sum())
+    chain_size = float(firm_share @ size_of)
+    chain_local = float(firm_share[local_rows] @ size_of[local_rows])
     chain_share = chain_local / chain_size if chain_size > 0 else None
     shown_share = None if chain_share is None else round(chain_share, 6)
 
@@ -287,7 +284,7 @@ def gap_table(
         pool=pool,
         thresholds=th,
         chain_firms=n_chain,
-        chain_local_firms=int((in_chain & view.is_local).sum()),
+        chain_local_firms=int(in_chain[local_rows].sum()),
         chain_local_share=None if chain_share is None else round(chain_share, 6),
         status_counts=counts,
         rows=rows,
