@@ -42,7 +42,14 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import sparse
 
-from chainscout.graph.view import CONFIDENCE_CODES, ENV_RATING_CODES, TAG_BITS, ChainView
+from chainscout.graph.view import (
+    CONFIDENCE_CODES,
+    ENV_RATING_CODES,
+    TAG_BITS,
+    BoolArray,
+    ChainView,
+    csr_positions,
+)
 
 from .gaps import GapStatus, GapTable, GapThresholds, gap_table
 from .leakage import LeakageTable, leakage_table
@@ -254,6 +261,31 @@ class TargetRanking(BaseModel):
 
 
 @dataclass
+class _SegmentFacts:
+    """What scoring needs of each segment: its gap, its leakage, its relatedness."""
+
+    gaps: GapTable
+    leak: LeakageTable
+    gap_value: npt.NDArray[np.float64]
+    leakage: npt.NDArray[np.float64]
+    specialised: npt.NDArray[np.bool_]
+    neighbours: list[list[int]]
+    density: npt.NDArray[np.float64]
+
+
+@dataclass
+class _Found:
+    """The candidates and how each was found."""
+
+    cand: npt.NDArray[np.int64]
+    found: npt.NDArray[np.int8]
+    hops: npt.NDArray[np.int64]
+    pred_weight: npt.NDArray[np.float64]  # per firm row
+    region_prefixes: tuple[str, ...]
+    local_reach: tuple[Reach, Reach]
+
+
+@dataclass
 class _Scored:
     """Vectorised intermediate: everything needed to rank and to explain."""
 
@@ -266,12 +298,8 @@ class _Scored:
     excluded_reasons: dict[int, list[str]]
     warnings: dict[int, list[str]]
     weights: dict[str, float]
-    gaps: GapTable
-    leak: LeakageTable
+    seg: _SegmentFacts
     leaders: npt.NDArray[np.int64]
-    density: npt.NDArray[np.float64]
-    specialised: npt.NDArray[np.bool_]
-    neighbours: list[list[int]]
     region_prefixes: tuple[str, ...]
     local_reach: tuple[Reach, Reach]  # from every local firm: reported links only, all links
 
@@ -292,18 +320,18 @@ def rank_targets(
     if params.predict_links and not predicted:
         predicted = predicted_links(view, limit=params.predict_links)
     s = _score(view, params, predicted)
-    order = _order(view, s, s.weights)
-    failed = np.zeros(view.n_firms, dtype=bool)
-    failed[np.fromiter(s.excluded_reasons, dtype=np.int64, count=len(s.excluded_reasons))] = True
-    out = failed[s.cand[order]]
-    passed = order[~out]
-    shown = passed if limit is None else passed[:limit]
+    out = _failed(view, s)
+    passed = np.flatnonzero(~out)
+    shown = _order(view, s, s.weights, among=passed, first=limit)
     paths: dict[int, IntroducerPath] = {}
     if with_paths and len(shown):
         paths = introducer_paths(view, s.cand[shown], leaders=s.leaders,
                                  max_hops=params.max_hops, local_reach=s.local_reach)  # fmt: skip
     rows = [_target(view, s, int(i), rank, paths) for rank, i in enumerate(shown, start=1)]
-    excluded = [_excluded(view, s, i) for i in order[out].tolist()]
+    excluded = [
+        _excluded(view, s, i)
+        for i in _order(view, s, s.weights, among=np.flatnonzero(out)).tolist()
+    ]
     notes = []
     if not s.region_prefixes:
         notes.append("no target regions given: the region factor carries no weight")
@@ -346,9 +374,8 @@ def weight_sensitivity(
     """
     params = params or TargetParams()
     s = _score(view, params, ())
-    keep = np.array([int(f) not in s.excluded_reasons for f in s.cand], dtype=bool)
-    base = _order(view, s, s.weights)
-    base = base[keep[base]][:top]
+    keep = np.flatnonzero(~_failed(view, s))
+    base = _order(view, s, s.weights, among=keep, first=top)
     base_rank = {int(i): r for r, i in enumerate(base)}
     out: dict[str, dict[str, int]] = {}
     raw = params.weights.as_dict()
@@ -357,8 +384,7 @@ def weight_sensitivity(
             w = dict(raw)
             w[factor] = max(0.0, w[factor] * (1 + sign * change))
             weights = _normalise(w, bool(s.region_prefixes))
-            order = _order(view, s, weights)
-            order = order[keep[order]][:top]
+            order = _order(view, s, weights, among=keep, first=top)
             new_rank = {int(i): r for r, i in enumerate(order)}
             moved = [abs(new_rank[i] - r) for i, r in base_rank.items() if i in new_rank]
             out[f"{factor} {label}"] = {
@@ -395,22 +421,68 @@ def _normalise(weights: dict[str, float], has_regions: bool) -> dict[str, float]
     return {k: v / total for k, v in w.items()}
 
 
-def _order(view: ChainView, s: _Scored, weights: dict[str, float]) -> npt.NDArray[np.int64]:
-    """Candidate positions best first: score, then revenue, then id (view rows are in id
-    order and the sort is stable)."""
+def _failed(view: ChainView, s: _Scored) -> BoolArray:
+    """Per candidate position: whether an entry threshold excluded it."""
+    failed = np.zeros(view.n_firms, dtype=bool)
+    failed[np.fromiter(s.excluded_reasons, dtype=np.int64, count=len(s.excluded_reasons))] = True
+    return np.asarray(failed[s.cand])
+
+
+def _order(
+    view: ChainView,
+    s: _Scored,
+    weights: dict[str, float],
+    among: npt.NDArray[np.int64] | None = None,
+    first: int | None = None,
+) -> npt.NDArray[np.int64]:
+    """Candidate positions best first: score (to 6 decimals), then revenue, then id.
+
+    ``among`` limits the positions ordered (default: all); ``first`` keeps only the best so
+    many, found by a partial sort, so a ranking that shows 50 of a million candidates never
+    sorts the million. View rows are in id order, so sorting by row breaks the last ties.
+    """
+    pos = np.arange(len(s.cand), dtype=np.int64) if among is None else among
     w = np.array([weights[f] for f in FACTORS])
-    score = np.round(s.values @ w, 6)
-    revenue = np.nan_to_num(view.revenue[s.cand], nan=-1.0)
-    return np.lexsort((-revenue, -score)).astype(np.int64)
+    score = np.rint(s.values[pos] @ w * 1e6).astype(np.int64)
+    if first is not None and first < len(pos):
+        if first <= 0:
+            return np.zeros(0, dtype=np.int64)
+        kth = np.partition(score, len(score) - first)[len(score) - first]
+        keep = score >= kth  # the best ``first`` and everything tied with the last of them
+        pos, score = pos[keep], score[keep]
+    revenue = np.nan_to_num(view.revenue[s.cand[pos]], nan=-1.0)
+    ordered = pos[np.lexsort((pos, -revenue, -score))]
+    return ordered if first is None else ordered[:first]
 
 
 def _score(view: ChainView, params: TargetParams, predicted: Sequence[PredictedLink]) -> _Scored:
+    seg = _segment_facts(view, params)
+    leaders = _leaders(view, params)
+    found = _find_candidates(view, params, seg, predicted)
+    segment, values, pull_raw = _factor_values(view, seg, leaders, found)
+    excluded, warnings = _screen(view, found.cand, params.thresholds)
+    return _Scored(
+        cand=found.cand,
+        segment=segment,
+        values=values,
+        found=found.found,
+        hops=found.hops,
+        pull_raw=pull_raw,
+        excluded_reasons=excluded,
+        warnings=warnings,
+        weights=_normalise(params.weights.as_dict(), bool(found.region_prefixes)),
+        seg=seg,
+        leaders=leaders,
+        local_reach=found.local_reach,
+        region_prefixes=found.region_prefixes,
+    )
+
+
+def _segment_facts(view: ChainView, params: TargetParams) -> _SegmentFacts:
     gaps = gap_table(view, params.gap_thresholds)
     leak = leakage_table(view)
-    n, m = view.n_firms, view.n_segments
-    status_value = np.array([GAP_VALUE[r.status] for r in gaps.rows])
+    m = view.n_segments
     specialised = np.array([(r.lq or 0.0) >= 1.0 - 1e-9 for r in gaps.rows], dtype=bool)
-    leakage = np.array([r.leakage if r.leakage is not None else 0.0 for r in leak.rows])
     neighbours: list[list[int]] = [[] for _ in range(m)]
     if view.chain:
         pos = {sid: i for i, sid in enumerate(view.segment_ids)}
@@ -421,27 +493,40 @@ def _score(view: ChainView, params: TargetParams, predicted: Sequence[PredictedL
     density = np.array(
         [specialised[nb].mean() if nb else 0.0 for nb in neighbours], dtype=np.float64
     )
+    return _SegmentFacts(
+        gaps=gaps,
+        leak=leak,
+        gap_value=np.array([GAP_VALUE[r.status] for r in gaps.rows], dtype=np.float64),
+        leakage=np.array([r.leakage if r.leakage is not None else 0.0 for r in leak.rows]),
+        specialised=specialised,
+        neighbours=neighbours,
+        density=density,
+    )
 
-    leaders = _leaders(view, params)
-    leader_mask = np.zeros(n, dtype=bool)
-    leader_mask[leaders] = True
 
-    # found by: (b) reported links, (c) inferred links only, (d) predicted links
+def _rows_touching(matrix: sparse.csr_array, columns: npt.NDArray[np.bool_]) -> BoolArray:
+    """Per row of a CSR matrix: whether it has an entry in one of ``columns``."""
+    hits = np.zeros(len(matrix.indices) + 1, dtype=np.int64)
+    np.cumsum(columns[matrix.indices], out=hits[1:])
+    return np.asarray(hits[matrix.indptr[1:]] > hits[matrix.indptr[:-1]])
+
+
+def _find_candidates(
+    view: ChainView,
+    params: TargetParams,
+    seg: _SegmentFacts,
+    predicted: Sequence[PredictedLink],
+) -> _Found:
+    """Outside firms (a) in missing or weak segments, (b) within ``max_hops`` links of a local
+    firm, by reported links or (c) inferred ones, and (d) predicted partners of local firms."""
+    n = view.n_firms
     from_local = reach(view, view.is_local, params.max_hops)
     if (view.link_confidence != CONFIDENCE_CODES["reported"]).any():
         reported = reach(view, view.is_local, params.max_hops, reported_only=True)
     else:
         reported = from_local
     hops_any, hops_reported = from_local[0], reported[0]
-    member = view.membership.copy()
-    member.data = np.ones_like(member.data)
-    seg_gap = member.multiply(status_value[None, :]).tocsr()
-    in_gap = (
-        np.asarray(
-            (member.multiply((status_value >= GAP_VALUE[GapStatus.WEAK])[None, :])).sum(axis=1)
-        ).ravel()
-        > 0
-    )
+    in_gap = _rows_touching(view.membership, seg.gap_value >= GAP_VALUE[GapStatus.WEAK])
     pred_mask = np.zeros(n, dtype=bool)
     pred_weight = np.zeros(n)
     for p in predicted:
@@ -453,82 +538,75 @@ def _score(view: ChainView, params: TargetParams, predicted: Sequence[PredictedL
 
     cand_mask = ~view.is_local & (in_gap | (hops_any > 0) | pred_mask)
     if params.segment is not None:
-        col = view.segment_index(params.segment)
-        cand_mask &= np.asarray(view.membership[:, [col]].toarray()).ravel() > 0
+        col = np.zeros(view.n_segments, dtype=bool)
+        col[view.segment_index(params.segment)] = True
+        cand_mask &= _rows_touching(view.membership, col)
     region_prefixes: tuple[str, ...] = ()
     for spec in params.target_regions:
         region_prefixes += region_set(spec)
     if params.only_target_regions and region_prefixes:
         cand_mask &= region_set_mask(view.regions, region_prefixes)
     cand = np.flatnonzero(cand_mask).astype(np.int64)
-
-    # the segment each candidate is scored for: its most needed one, ties to its larger share
-    sub = sparse.csr_array(seg_gap[cand]) if len(cand) else sparse.csr_array((0, m))
-    shares = sparse.csr_array(view.membership[cand]) if len(cand) else sparse.csr_array((0, m))
-    segment = _best_segment(sub, shares, m)
-
     found = (
         in_gap[cand].astype(np.int8) * 1
         + (hops_reported[cand] > 0).astype(np.int8) * 2
         + ((hops_any[cand] > 0) & (hops_reported[cand] < 0)).astype(np.int8) * 4
         + pred_mask[cand].astype(np.int8) * 8
     )
+    return _Found(
+        cand=cand,
+        found=found,
+        hops=hops_any[cand],
+        pred_weight=pred_weight,
+        region_prefixes=region_prefixes,
+        local_reach=(reported, from_local),
+    )
 
-    # pull: direct links with local firms, a leader counting 3
-    sup = view.supplier_of_link.astype(np.int64)
-    cus = view.out_indices.astype(np.int64)
-    w_partner = np.where(leader_mask, 3.0, 1.0)
-    pull_raw = np.zeros(n)
-    sells_local = ~view.is_local[sup] & view.is_local[cus]
-    buys_local = view.is_local[sup] & ~view.is_local[cus]
-    np.add.at(pull_raw, sup[sells_local], w_partner[cus[sells_local]])
-    np.add.at(pull_raw, cus[buys_local], w_partner[sup[buys_local]])
-    pull_raw += pred_weight
+
+def _pull(view: ChainView, leaders: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Per firm: its direct links with local firms, a link with a leader counting 3.
+
+    Only the links of local firms are read (both directions), not the whole view.
+    """
+    local = np.flatnonzero(view.is_local)
+    is_leader = np.zeros(view.n_firms, dtype=bool)
+    is_leader[leaders] = True
+    weight = np.where(is_leader[local], 3.0, 1.0)
+    pull = np.zeros(view.n_firms)
+    for indptr, indices in ((view.out_indptr, view.out_indices), (view.in_indptr, view.in_indices)):
+        partner = indices[csr_positions(indptr, local)]
+        link_weight = np.repeat(weight, indptr[local + 1] - indptr[local])
+        outside = ~view.is_local[partner]
+        pull += np.bincount(partner[outside], weights=link_weight[outside], minlength=view.n_firms)
+    return pull
+
+
+def _factor_values(
+    view: ChainView, seg: _SegmentFacts, leaders: npt.NDArray[np.int64], found: _Found
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Each candidate's segment, its factor values (candidates x factors, 0-1) and raw pull."""
+    cand = found.cand
+    segment = _best_segment(view.membership, cand, seg.gap_value)
+    pull_raw = (_pull(view, leaders) + found.pred_weight)[cand]
 
     revenue = view.revenue[cand]
     size = np.clip((np.log10(np.where(revenue > 0, revenue, 1.0)) - 2.0) / 4.0, 0.0, 1.0)
     size = np.where(np.isnan(revenue), 0.0, size)
+    tags = view.tag_bits[cand]
     tag_score = np.zeros(len(cand))
     for tag, value in _TAG_SCORE.items():
-        tag_score += ((view.tag_bits[cand] & TAG_BITS[tag]) > 0) * value
+        tag_score += ((tags & TAG_BITS[tag]) > 0) * value
     rd = np.nan_to_num(view.rd_share[cand], nan=0.0)
-    quality = 0.5 * size + 0.3 * np.minimum(tag_score, 1.0) + 0.2 * np.minimum(rd / 0.08, 1.0)
-    in_region = (
-        region_set_mask(view.regions[cand], region_prefixes)
-        if region_prefixes
-        else np.zeros(len(cand), dtype=bool)
-    )
-    values = np.column_stack(
-        [
-            status_value[segment] if len(cand) else np.zeros(0),
-            pull_raw[cand] / (pull_raw[cand] + 3.0),
-            leakage[segment] if len(cand) else np.zeros(0),
-            quality,
-            density[segment] if len(cand) else np.zeros(0),
-            in_region.astype(np.float64),
-        ]
-    ).reshape(len(cand), len(FACTORS))
+    prefixes = found.region_prefixes
 
-    excluded, warnings = _screen(view, cand, params.thresholds)
-    return _Scored(
-        cand=cand,
-        segment=segment,
-        values=values,
-        found=found,
-        hops=hops_any[cand],
-        pull_raw=pull_raw[cand],
-        excluded_reasons=excluded,
-        warnings=warnings,
-        weights=_normalise(params.weights.as_dict(), bool(region_prefixes)),
-        gaps=gaps,
-        leak=leak,
-        leaders=leaders,
-        local_reach=(reported, from_local),
-        density=density,
-        specialised=specialised,
-        neighbours=neighbours,
-        region_prefixes=region_prefixes,
-    )
+    by_factor = np.empty((len(FACTORS), len(cand)))  # filled a factor at a time, contiguous
+    by_factor[0] = seg.gap_value[segment]
+    by_factor[1] = pull_raw / (pull_raw + 3.0)
+    by_factor[2] = seg.leakage[segment]
+    by_factor[3] = 0.5 * size + 0.3 * np.minimum(tag_score, 1.0) + 0.2 * np.minimum(rd / 0.08, 1.0)
+    by_factor[4] = seg.density[segment]
+    by_factor[5] = region_set_mask(view.regions[cand], prefixes) if prefixes else 0.0
+    return segment, by_factor.T, pull_raw
 
 
 def _leaders(view: ChainView, params: TargetParams) -> npt.NDArray[np.int64]:
@@ -548,30 +626,27 @@ def _leaders(view: ChainView, params: TargetParams) -> npt.NDArray[np.int64]:
     return np.unique(np.concatenate([tagged, picked])).astype(np.int64)
 
 
-def _best_segment(gap: sparse.csr_array, shares: sparse.csr_array, m: int) -> npt.NDArray[np.int64]:
-    """Per row: the column with the highest gap value, then the highest share, then upstream."""
-    rows = gap.shape[0]
-    out = np.zeros(rows, dtype=np.int64)
-    if rows == 0:
-        return out
-    g = gap.tocoo()
-    sh = shares.tocsr()
-    share_at = np.asarray(sh[g.row, g.col]).ravel()
-    key = np.lexsort((g.col, -share_at, -g.data, g.row))
-    r = g.row[key]
-    first = np.concatenate(([True], r[1:] != r[:-1]))
-    out[r[first]] = g.col[key][first]
-    # rows whose memberships all have gap value 0 (strong segments) do not appear in ``gap``
-    present = np.zeros(rows, dtype=bool)
-    present[r] = True
-    if not present.all():
-        s = sh.tocoo()
-        key = np.lexsort((s.col, -s.data, s.row))
-        r2 = s.row[key]
-        first2 = np.concatenate(([True], r2[1:] != r2[:-1]))
-        fill = ~present[r2[first2]]
-        out[r2[first2][fill]] = s.col[key][first2][fill]
-    del m
+def _best_segment(
+    membership: sparse.csr_array, rows: npt.NDArray[np.int64], gap_value: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Per firm row: its segment with the highest gap value, then the highest share, then the
+    most upstream; 0 for a firm without a membership. Most firms have one segment: only the
+    others are sorted."""
+    indptr = membership.indptr
+    starts = indptr[rows]
+    counts = indptr[rows + 1] - starts
+    out = np.zeros(len(rows), dtype=np.int64)
+    one = counts == 1
+    out[one] = membership.indices[starts[one]]
+    many = np.flatnonzero(counts > 1)
+    if len(many):
+        pos = csr_positions(indptr, rows[many])
+        owner = np.repeat(np.arange(len(many)), counts[many])
+        col = membership.indices[pos].astype(np.int64)
+        key = np.lexsort((col, -membership.data[pos], -gap_value[col], owner))
+        owner, col = owner[key], col[key]
+        first = np.concatenate(([True], owner[1:] != owner[:-1]))
+        out[many[owner[first]]] = col[first]
     return out
 
 
@@ -632,8 +707,8 @@ def _target(
 ) -> Target:
     f = int(s.cand[i])
     seg = int(s.segment[i])
-    gap_row = s.gaps.rows[seg]
-    leak_row = s.leak.rows[seg]
+    gap_row = s.seg.gaps.rows[seg]
+    leak_row = s.seg.leak.rows[seg]
     v = s.values[i]
     contributions = [round(float(v[k]) * s.weights[name], 4) for k, name in enumerate(FACTORS)]
     texts = _reasons(view, s, i, f, seg, gap_row.reason, leak_row.reason)
@@ -673,7 +748,7 @@ def _target(
 def _reasons(
     view: ChainView, s: _Scored, i: int, f: int, seg: int, gap_reason: str, leak_reason: str
 ) -> dict[str, tuple[str, str]]:
-    gap_row = s.gaps.rows[seg]
+    gap_row = s.seg.gaps.rows[seg]
     status = gap_row.status.value
     name = gap_row.name
     pull = float(s.pull_raw[i])
@@ -699,8 +774,8 @@ def _reasons(
     quality_en = ", ".join([rev_text, *tags] + (
         [f"R&D {view.rd_share[f]:.1%}"] if not np.isnan(view.rd_share[f]) else []
     ))  # fmt: skip
-    nb = s.neighbours[seg]
-    strong_nb = [s.gaps.rows[k].name for k in nb if s.specialised[k]]
+    nb = s.seg.neighbours[seg]
+    strong_nb = [s.seg.gaps.rows[k].name for k in nb if s.seg.specialised[k]]
     related_en = (
         f"the region is specialised (LQ ≥ 1) in {len(strong_nb)} of {len(nb)} segments next to"
         f" {name}" + (f": {', '.join(strong_nb[:3])}" if strong_nb else "")

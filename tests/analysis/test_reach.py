@@ -14,11 +14,14 @@ from chainscout.graph.view import ChainView
 N = 12
 
 
-def view(links: list[tuple[int, int]], local: list[bool], reported: list[bool]) -> ChainView:
+def view(
+    links: list[tuple[int, int]], local: list[bool], reported: list[bool], isolated: int = 0
+) -> ChainView:
+    """``N`` firms with ``links`` among them, then ``isolated`` firms without a link."""
     return ChainView.from_arrays(
-        chain=None, home_region="349900", ids=[f"F{i:02d}" for i in range(N)], segment_ids=[],
-        member_firm=[], member_segment=[], member_share=[],
-        regions=["349900" if x else "320500" for x in local],
+        chain=None, home_region="349900", ids=[f"F{i:05d}" for i in range(N + isolated)],
+        segment_ids=[], member_firm=[], member_segment=[], member_share=[],
+        regions=["349900" if x else "320500" for x in local] + ["320500"] * isolated,
         supplier=[a for a, _ in links], customer=[b for _, b in links],
         link_confidence=[0 if r else 1 for r in reported],
     )  # fmt: skip
@@ -77,12 +80,13 @@ def test_at_equal_distance_the_lowest_supplying_frontier_firm_is_the_parent() ->
     pairs=st.sets(st.tuples(st.integers(0, N - 1), st.integers(0, N - 1)), max_size=40),
     firm=st.integers(0, N - 1),
     hops=st.integers(1, 3),
+    isolated=st.sampled_from([0, 5000]),  # a small neighbourhood in a large view, or not
 )
 def test_a_neighbourhood_is_every_firm_within_its_hops_nearest_first(
-    pairs: set[tuple[int, int]], firm: int, hops: int
+    pairs: set[tuple[int, int]], firm: int, hops: int, isolated: int
 ) -> None:
     links = sorted((a, b) for a, b in pairs if a != b)
-    v = view(links, [False] * N, [True] * len(links))
+    v = view(links, [False] * N, [True] * len(links), isolated)
     rows, hop_of = neighbourhood(v, firm, hops)
     g = nx.Graph()
     g.add_nodes_from(range(N))

@@ -282,6 +282,36 @@ def test_on_the_demo_city_top_targets_fill_gaps_and_trade_with_locals() -> None:
     assert excluded and "exceeds 1" in excluded[0].failed[0]
 
 
+@pytest.fixture(scope="module")
+def demo_view() -> ChainView:
+    with open_store(":memory:") as s:
+        build_demo_store(s)
+        return s.view("nev", DEMO_CITY.code)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    limit=st.integers(min_value=0, max_value=400),
+    gap=st.floats(min_value=0.0, max_value=5.0),
+    quality=st.floats(min_value=0.0, max_value=5.0),
+)
+def test_a_shorter_list_is_the_head_of_the_full_ranking(
+    demo_view: ChainView, limit: int, gap: float, quality: float
+) -> None:
+    """Showing 20 of a long list is a partial sort: its rows, ranks and scores must be the
+    first 20 of the full ranking, ties (many on the demo city) included."""
+    params = TargetParams(
+        weights=TargetWeights(gap=gap, pull=1.0, demand=0.5, quality=quality, related=0.5),
+        thresholds=EntryThresholds(max_energy_intensity=1.0),
+    )
+    full = rank_targets(demo_view, params, limit=None, with_paths=False)
+    head = rank_targets(demo_view, params, limit=limit, with_paths=False)
+    assert [(t.id, t.rank, t.score) for t in head.rows] == [
+        (t.id, t.rank, t.score) for t in full.rows[:limit]
+    ]
+    assert head.ranked == full.ranked and head.excluded == full.excluded
+
+
 def _fill(s: EmbeddedStore) -> None:
     s.upsert_chain(CHAIN)
     items: list[object] = []
