@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from chainscout.graph.view import ChainView
+from chainscout.graph.view import ChainView, csr_positions
 
 from ._segments import rolled_membership, segment_infos
 
@@ -96,15 +96,15 @@ def leakage_table(view: ChainView, *, top: int = 5, volume_coverage: float = 0.5
         raise ValueError(f"top must be 0 or more, not {top}")
     infos = segment_infos(view)
     n = view.n_firms
-    sup = view.supplier_of_link
-    to_local = view.is_local[view.out_indices]
-    vol = view.link_volume
+    # per supplier firm: what it sells to local firms, read from the local firms' in-links
+    pos = csr_positions(view.in_indptr, np.flatnonzero(view.is_local))
+    sup = view.in_indices[pos]
+    vol = view.link_volume[view.in_links[pos]]
     has_vol = ~np.isnan(vol)
-    # per supplier firm: what it sells to local firms
-    links_to_local = np.bincount(sup, weights=to_local, minlength=n)
-    vol_to_local = np.bincount(sup, weights=np.where(to_local & has_vol, vol, 0.0), minlength=n)
-    known_to_local = np.bincount(sup, weights=to_local & has_vol, minlength=n)
-    customers = np.bincount(sup[to_local], minlength=n)
+    customers = np.bincount(sup, minlength=n)  # links to local firms
+    links_to_local = customers.astype(np.float64)
+    vol_to_local = np.bincount(sup, weights=np.where(has_vol, vol, 0.0), minlength=n)
+    known_to_local = np.bincount(sup[has_vol], minlength=n)
 
     seg = rolled_membership(view)  # segment x firm, shares
     outside = (~view.is_local).astype(np.float64)
@@ -133,7 +133,10 @@ def leakage_table(view: ChainView, *, top: int = 5, volume_coverage: float = 0.5
         keep = ~view.is_local[firms] & (links_to_local[firms] > 0)
         firms, shares = firms[keep], shares[keep]
         w = shares * (vol_to_local[firms] if basis == "volume" else links_to_local[firms])
-        order = np.lexsort((view.ids[firms].astype(str), -w))[:top]
+        if 0 < top < len(w):  # the best ``top`` and whatever ties with the last of them
+            best = w >= np.partition(w, len(w) - top)[len(w) - top]
+            firms, w = firms[best], w[best]
+        order = np.lexsort((firms, -w))[:top]  # rows are in id order: ties go to the lower id
         suppliers = [
             OutsideSupplier(
                 id=str(view.ids[f]),
