@@ -114,8 +114,8 @@ def has_firms_abroad(view: ChainView) -> bool:
     """Whether any firm of the view sits outside China (an ISO country code other than CN)."""
     facts = _facts(view)
     if "abroad" not in facts:
-        codes = view.regions.astype("U6")  # None becomes "None", which is not a country code
-        facts["abroad"] = bool(((np.char.str_len(codes) == 2) & (codes != "CN")).any())
+        distinct = set(view.regions.tolist())  # a few thousand codes among a million firms
+        facts["abroad"] = any(isinstance(c, str) and len(c) == 2 and c != "CN" for c in distinct)
     return bool(facts["abroad"])
 
 

@@ -179,20 +179,25 @@ def introducer_paths(
     leader_mask[np.asarray(leaders, dtype=np.int64)] = True
     leader_mask &= local
     all_reported = bool((view.link_confidence == CONFIDENCE_CODES["reported"]).all())
-    from_leaders = reach(view, leader_mask, max_hops)
     if local_reach is None:
         from_local = reach(view, local, max_hops)
         local_reach = (
             from_local if all_reported else reach(view, local, max_hops, reported_only=True),
             from_local,
         )
+    # a leader's path wins only at the length of the shortest local one, so the leaders'
+    # searches stop there: their first hops are the same as in a deeper search
+    rows = np.asarray(targets, dtype=np.int64)
+    nearest = local_reach[1][0][rows] if len(rows) else np.zeros(0, dtype=np.int64)
+    leader_hops = min(max_hops, int(nearest.max(initial=0)))
+    from_leaders = reach(view, leader_mask, leader_hops)
     searches = [
-        from_leaders if all_reported else reach(view, leader_mask, max_hops, reported_only=True),
+        from_leaders if all_reported else reach(view, leader_mask, leader_hops, reported_only=True),
         from_leaders,
         *local_reach,
     ]
     out: dict[int, IntroducerPath] = {}
-    for t in np.asarray(targets, dtype=np.int64).tolist():
+    for t in rows.tolist():
         best: tuple[int, int] | None = None  # (hops, search index)
         for k, (hops, _, _) in enumerate(searches):
             h = int(hops[t])
