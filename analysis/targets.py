@@ -428,6 +428,17 @@ def _failed(view: ChainView, s: _Scored) -> BoolArray:
     return np.asarray(failed[s.cand])
 
 
+def _shown(
+    values: npt.NDArray[np.float64], weights: dict[str, float]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Contributions (value × weight, to 4 decimals) and scores (their sum, to 4 decimals) as
+    a ranking shows them, for rows of factor values. The order uses these very scores, so a
+    listed score is never above the one before it."""
+    w = np.array([weights[f] for f in FACTORS])
+    contributions = np.round(values * w, 4)
+    return contributions, np.round(contributions.sum(axis=1), 4)
+
+
 def _order(
     view: ChainView,
     s: _Scored,
@@ -435,15 +446,16 @@ def _order(
     among: npt.NDArray[np.int64] | None = None,
     first: int | None = None,
 ) -> npt.NDArray[np.int64]:
-    """Candidate positions best first: score (to 6 decimals), then revenue, then id.
+    """Candidate positions best first: the score as shown (see :func:`_shown`), then revenue,
+    then id.
 
     ``among`` limits the positions ordered (default: all); ``first`` keeps only the best so
     many, found by a partial sort, so a ranking that shows 50 of a million candidates never
     sorts the million. View rows are in id order, so sorting by row breaks the last ties.
     """
     pos = np.arange(len(s.cand), dtype=np.int64) if among is None else among
-    w = np.array([weights[f] for f in FACTORS])
-    score = np.rint(s.values[pos] @ w * 1e6).astype(np.int64)
+    _, shown = _shown(s.values[pos], weights)
+    score = np.rint(shown * 1e4).astype(np.int64)
     if first is not None and first < len(pos):
         if first <= 0:
             return np.zeros(0, dtype=np.int64)
@@ -710,7 +722,8 @@ def _target(
     gap_row = s.seg.gaps.rows[seg]
     leak_row = s.seg.leak.rows[seg]
     v = s.values[i]
-    contributions = [round(float(v[k]) * s.weights[name], 4) for k, name in enumerate(FACTORS)]
+    shown_contributions, shown_score = _shown(s.values[i : i + 1], s.weights)
+    contributions = shown_contributions[0].tolist()
     texts = _reasons(view, s, i, f, seg, gap_row.reason, leak_row.reason)
     factors = [
         Factor(
@@ -735,7 +748,7 @@ def _target(
         segment=view.segment_ids[seg],
         segment_name=gap_row.name,
         segment_status=gap_row.status.value,
-        score=round(sum(contributions), 4),
+        score=float(shown_score[0]),
         factors=factors,
         found_by=found,
         hops_to_local=hops if hops > 0 else None,
