@@ -83,6 +83,10 @@ def reach(
     sources and unreached firms) and ``link`` (the link index used to step to the parent, -1).
     At equal distance the parent is the lowest frontier row that supplies the firm, else the
     lowest it buys from, so the result is deterministic.
+
+    A hop from a small frontier reads the frontier's CSR rows; a hop from a frontier that holds
+    a large share of the links scans all links once instead (a bottom-up step), which finds the
+    same firms, parents and links.
     """
     n = view.n_firms
     hops = np.full(n, -1, dtype=np.int64)
@@ -99,40 +103,80 @@ def reach(
     for hop in range(1, max_hops + 1):
         if len(frontier) == 0:
             break
-        # out-links of the frontier (frontier firm supplies the next firm), then its in-links
-        # (the next firm supplies the frontier firm), each by frontier row
-        out_pos = csr_positions(view.out_indptr, frontier)
-        in_pos = csr_positions(view.in_indptr, frontier)
-        dst = np.concatenate([view.out_indices[out_pos], view.in_indices[in_pos]])
-        link = np.concatenate([out_pos, view.in_links[in_pos]])
-        keep = ~seen[dst]
-        if reported_only:
-            keep &= usable[link]
-        fresh = np.flatnonzero(keep)
-        if len(fresh) == 0:
+        degree = int((view.out_indptr[frontier + 1] - view.out_indptr[frontier]).sum()) + int(
+            (view.in_indptr[frontier + 1] - view.in_indptr[frontier]).sum()
+        )
+        if degree > SCAN_SHARE * 2 * view.n_links:
+            dst, link, owner = _expand_by_scan(view, frontier, seen, usable, reported_only)
+        else:
+            dst, link, owner = _expand_rows(view, frontier, seen, usable, reported_only)
+        if len(dst) == 0:
             break
         # the first expansion of each new firm wins: frontier rows ascend, out-links first
-        new, first = first_occurrences(dst[fresh], n)
-        chosen = fresh[first]
+        new, first = first_occurrences(dst, n)
         hops[new] = hop
         seen[new] = True
-        parent[new] = _block_owner(view, frontier, chosen, len(out_pos))
-        via[new] = link[chosen]
+        parent[new] = owner[first]
+        via[new] = link[first]
         frontier = new
     return hops, parent, via
 
 
-def _block_owner(
-    view: ChainView, frontier: npt.NDArray[np.int64], chosen: npt.NDArray[np.int64], n_out: int
-) -> npt.NDArray[np.int64]:
-    """The frontier firm whose out-links (positions below ``n_out``) or in-links (the rest)
-    hold each ``chosen`` position of one expansion."""
-    owner = np.empty(len(chosen), dtype=np.int64)
-    for part, indptr, offset in ((chosen < n_out, view.out_indptr, 0),
-                                 (chosen >= n_out, view.in_indptr, n_out)):  # fmt: skip
-        ends = np.cumsum(indptr[frontier + 1] - indptr[frontier])
-        owner[part] = frontier[np.searchsorted(ends, chosen[part] - offset, side="right")]
-    return owner
+#: A hop whose frontier holds more than this share of the links is expanded by one scan
+#: over all links (masks, no positions), else through the frontier's own CSR rows.
+SCAN_SHARE = 0.125
+
+_Expansion = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
+def _expand_rows(
+    view: ChainView,
+    frontier: npt.NDArray[np.int64],
+    seen: npt.NDArray[np.bool_],
+    usable: npt.NDArray[np.bool_],
+    reported_only: bool,
+) -> _Expansion:
+    """Unseen firms one link from the frontier (``dst``), with the link and the frontier firm
+    of each, out-links of every frontier row first (rows ascending), then in-links."""
+    owners = []
+    positions = []
+    for indptr in (view.out_indptr, view.in_indptr):
+        counts = indptr[frontier + 1] - indptr[frontier]
+        positions.append(csr_positions(indptr, frontier))
+        owners.append(np.repeat(frontier, counts))
+    out_pos, in_pos = positions
+    dst = np.concatenate([view.out_indices[out_pos], view.in_indices[in_pos]])
+    link = np.concatenate([out_pos, view.in_links[in_pos]])
+    owner = np.concatenate(owners)
+    keep = ~seen[dst]
+    if reported_only:
+        keep &= usable[link]
+    fresh = np.flatnonzero(keep)
+    return dst[fresh].astype(np.int64), link[fresh].astype(np.int64), owner[fresh]
+
+
+def _expand_by_scan(
+    view: ChainView,
+    frontier: npt.NDArray[np.int64],
+    seen: npt.NDArray[np.bool_],
+    usable: npt.NDArray[np.bool_],
+    reported_only: bool,
+) -> _Expansion:
+    """What :func:`_expand_rows` finds, in the same order, from one pass over all links: links
+    are sorted by supplier then customer, so link order is frontier-row order in both
+    directions. Each firm's state (0 seen, 1 on the frontier, 2 unseen) is read once per end
+    of each link, and one code per link says which way it expands."""
+    state = np.where(seen, np.uint8(0), np.uint8(2))
+    state[frontier] = 1
+    sup, cus = view.supplier_of_link, view.out_indices
+    code = state[sup] * np.uint8(4) + state[cus]  # 6: supplier expands, 9: customer expands
+    if reported_only:
+        code *= usable
+    out_l = np.flatnonzero(code == 6)
+    in_l = np.flatnonzero(code == 9)
+    dst = np.concatenate([cus[out_l], sup[in_l]]).astype(np.int64)
+    owner = np.concatenate([sup[out_l], cus[in_l]]).astype(np.int64)
+    return dst, np.concatenate([out_l, in_l]).astype(np.int64), owner
 
 
 def _distinct(rows: npt.NDArray[np.int32], n: int) -> npt.NDArray[np.int64]:

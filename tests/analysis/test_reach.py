@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainscout.analysis.paths import neighbourhood, reach
+from chainscout.analysis import paths
+from chainscout.analysis.paths import Reach, neighbourhood, reach
 from chainscout.graph.view import ChainView
 
 N = 12
@@ -41,7 +42,12 @@ def test_reach_finds_the_shortest_hops_and_valid_parents(
 ) -> None:  # fmt: skip
     links = sorted((a, b) for a, b in pairs if a != b)
     v = view(links, local, reported[: len(links)])
-    hops, parent, via = reach(v, v.is_local, max_hops, reported_only=reported_only)
+    by_rows, by_scan = (
+        _search(v, max_hops, reported_only, scan_share) for scan_share in (10.0, 0.0)
+    )
+    for a, b in zip(by_rows, by_scan, strict=True):  # the two ways of expanding a hop agree
+        assert a.tolist() == b.tolist()
+    hops, parent, via = by_rows
     g = nx.Graph()
     g.add_nodes_from(range(N))
     sup = v.supplier_of_link
@@ -64,15 +70,27 @@ def test_reach_finds_the_shortest_hops_and_valid_parents(
             assert parent[i] == -1 and via[i] == -1
 
 
+def _search(v: ChainView, max_hops: int, reported_only: bool, scan_share: float) -> Reach:
+    """``reach`` from the local firms, expanding each hop through the frontier's rows
+    (``scan_share`` above 1) or by a scan over all links (``scan_share`` 0)."""
+    saved = paths.SCAN_SHARE
+    paths.SCAN_SHARE = scan_share
+    try:
+        return reach(v, v.is_local, max_hops, reported_only=reported_only)
+    finally:
+        paths.SCAN_SHARE = saved
+
+
 def test_at_equal_distance_the_lowest_supplying_frontier_firm_is_the_parent() -> None:
     # local 0 and 1 both reach 2: 1 supplies 2, 2 supplies 0 -> the supplying frontier wins
-    v = view([(1, 2), (2, 0)], [True, True] + [False] * (N - 2), [True, True])
-    hops, parent, _ = reach(v, v.is_local, 1)
-    assert hops[2] == 1 and parent[2] == 1
-    # two supplying frontier firms: the lower row wins
-    v = view([(0, 2), (1, 2)], [True, True] + [False] * (N - 2), [True, True])
-    assert reach(v, v.is_local, 1)[1][2] == 0
-    assert np.all(reach(v, v.is_local, 1)[0][3:] == -1)
+    for scan_share in (10.0, 0.0):
+        v = view([(1, 2), (2, 0)], [True, True] + [False] * (N - 2), [True, True])
+        hops, parent, _ = _search(v, 1, False, scan_share)
+        assert hops[2] == 1 and parent[2] == 1
+        # two supplying frontier firms: the lower row wins
+        v = view([(0, 2), (1, 2)], [True, True] + [False] * (N - 2), [True, True])
+        hops, parent, _ = _search(v, 1, False, scan_share)
+        assert parent[2] == 0 and np.all(hops[3:] == -1)
 
 
 @settings(max_examples=100, deadline=None)
