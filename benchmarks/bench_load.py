@@ -1,7 +1,10 @@
 """Benchmark of the table loader: 1,000,000 enterprises and 5,000,000 links from CSV into a fresh
 embedded store, against ``networkx.from_pandas_edgelist`` on the same links file, in one run.
 
-Each step runs in a child process of its own so that its peak memory (ru_maxrss) is its own.
+Each step, the generator too, runs in a child process of its own, and reports the peak resident
+memory of that process alone: ``VmHWM`` of ``/proc/self/status`` on Linux. (``ru_maxrss`` is not
+that: a child started by fork or vfork and exec keeps the parent's high-water mark, so it showed
+the generator's peak, not the load's.)
 
 Run: ``python benchmarks/bench_load.py [--firms N] [--links-per-firm K] [--keep DIR]``
 (the baseline needs pandas: ``pip install -e .[bench]``).
@@ -25,6 +28,8 @@ import pyarrow.csv as pacsv
 def _generate(folder: Path, firms: int, links_per_firm: float) -> dict[str, Any]:
     from chainscout.loaders.demo import DemoSpec, generate_demo
 
+    t0 = time.perf_counter()
+
     data = generate_demo(DemoSpec(firms=firms, links_per_firm=links_per_firm))
     ent = data.batch.enterprises.select(
         ["id", "name", "credit_code", "region", "revenue", "employees", "energy_intensity",
@@ -34,10 +39,23 @@ def _generate(folder: Path, firms: int, links_per_firm: float) -> dict[str, Any]
     pacsv.write_csv(sup, folder / "links.csv")
     return {"enterprises": ent.num_rows, "links": sup.num_rows,
             "enterprises_mb": (folder / "enterprises.csv").stat().st_size / 1e6,
-            "links_mb": (folder / "links.csv").stat().st_size / 1e6}  # fmt: skip
+            "links_mb": (folder / "links.csv").stat().st_size / 1e6,
+            "seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}  # fmt: skip
+
+
+def _generate_child(folder: str, firms: int, links_per_firm: float, out: Any) -> None:
+    out.put(_generate(Path(folder), firms, links_per_firm))
 
 
 def _peak_mb() -> float:
+    """Peak resident memory of this process in MB (VmHWM; ru_maxrss where /proc is absent)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -80,10 +98,10 @@ def _baseline(folder: str, out: Any) -> None:
              "edges": graph.number_of_edges(), "peak_mb": _peak_mb()})  # fmt: skip
 
 
-def _run(target: Any, folder: str) -> dict[str, Any]:
+def _run(target: Any, *args: Any) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=target, args=(folder, queue))
+    proc = ctx.Process(target=target, args=(*args, queue))
     proc.start()
     while proc.is_alive() or not queue.empty():
         try:
@@ -103,18 +121,17 @@ def main() -> None:
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="chainscout-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    sizes = _generate(folder, args.firms, args.links_per_firm)
+    sizes = _run(_generate_child, str(folder), args.firms, args.links_per_firm)
     print(f"generated {sizes['enterprises']:,} enterprises ({sizes['enterprises_mb']:.0f} MB) and"
           f" {sizes['links']:,} links ({sizes['links_mb']:.0f} MB) in"
-          f" {time.perf_counter() - t0:.1f} s")  # fmt: skip
+          f" {sizes['seconds']:.1f} s, peak {sizes['peak_mb']:,.0f} MB")  # fmt: skip
     parse = _run(_parse_only, str(folder))
     ours = _run(_chainscout, str(folder))
     base = _run(_baseline, str(folder))
     rows = sizes["enterprises"] + sizes["links"]
     print(
         f"pyarrow parse of links.csv alone: {parse['parse_s']:.2f} s"
-        f" ({sizes['links_mb'] / parse['parse_s']:.0f} MB/s)"
+        f" ({sizes['links_mb'] / parse['parse_s']:.0f} MB/s), peak {parse['peak_mb']:,.0f} MB"
     )
     print(
         f"chainscout load table: enterprises {ours['enterprises_s']:.1f} s, links"

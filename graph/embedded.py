@@ -54,16 +54,23 @@ __all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
 
 SCHEMA_VERSION = "1"
 
+# The two large tables, as columns and key: a bulk write into an empty one creates it without
+# its key, fills it and adds the key last (see ``EmbeddedStore._into_empty``).
+_ENT_COLUMNS: LiteralString = """nid INTEGER NOT NULL, id VARCHAR NOT NULL, name VARCHAR NOT NULL,
+    aliases VARCHAR[], credit_code VARCHAR, region VARCHAR, address VARCHAR, revenue DOUBLE,
+    employees BIGINT, tags VARCHAR[], industries VARCHAR[], energy_intensity DOUBLE,
+    env_rating VARCHAR, rd_share DOUBLE, source VARCHAR"""
+_SUP_COLUMNS: LiteralString = """src INTEGER NOT NULL, dst INTEGER NOT NULL, share DOUBLE,
+    volume DOUBLE, source VARCHAR, since DATE, seen DATE[], confidence VARCHAR NOT NULL"""
+_KEYED: dict[str, tuple[LiteralString, LiteralString]] = {
+    "enterprises": (_ENT_COLUMNS, "id"),
+    "supplies": (_SUP_COLUMNS, "src, dst"),
+}
+
 _SCHEMA: list[LiteralString] = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
-    """CREATE TABLE IF NOT EXISTS enterprises (
-        nid INTEGER NOT NULL, id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, aliases VARCHAR[],
-        credit_code VARCHAR, region VARCHAR, address VARCHAR, revenue DOUBLE, employees BIGINT,
-        tags VARCHAR[], industries VARCHAR[], energy_intensity DOUBLE, env_rating VARCHAR,
-        rd_share DOUBLE, source VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS supplies (
-        src INTEGER NOT NULL, dst INTEGER NOT NULL, share DOUBLE, volume DOUBLE, source VARCHAR,
-        since DATE, seen DATE[], confidence VARCHAR NOT NULL, PRIMARY KEY (src, dst))""",
+    "CREATE TABLE IF NOT EXISTS enterprises (" + _ENT_COLUMNS + ", PRIMARY KEY (id))",
+    "CREATE TABLE IF NOT EXISTS supplies (" + _SUP_COLUMNS + ", PRIMARY KEY (src, dst))",
     """CREATE TABLE IF NOT EXISTS memberships (
         nid INTEGER NOT NULL, segment VARCHAR NOT NULL, share DOUBLE NOT NULL,
         PRIMARY KEY (nid, segment))""",
@@ -248,6 +255,22 @@ class EmbeddedStore(StoreBase):
                 db.unregister(name)
         return WriteSummary(given=given, new=new, updated=updated)
 
+    def _is_empty(self, name: LiteralString) -> bool:
+        return not _count(self._db, "SELECT count(*) FROM (SELECT 1 FROM " + name + " LIMIT 1)")
+
+    def _into_empty(self, name: LiteralString, insert: LiteralString) -> None:
+        """Fill the empty table ``name`` with one ``INSERT`` (``insert``, which names the table)
+        inside the write's transaction: the table is made again without its primary key, filled,
+        and given the key afterwards. DuckDB then builds the key's index from the whole column
+        at commit instead of growing it row by row, and still refuses a duplicate key; a
+        rollback restores the table as it was."""
+        columns, key = _KEYED[name]
+        db = self._db
+        db.execute("DROP TABLE " + name)
+        db.execute("CREATE TABLE " + name + " (" + columns + ")")
+        db.execute(insert)
+        db.execute("ALTER TABLE " + name + " ADD PRIMARY KEY (" + key + ")")
+
     def _write_enterprises(
         self, table: pa.Table, given: dict[str, int], new: dict[str, int], upd: dict[str, int]
     ) -> None:
@@ -256,6 +279,16 @@ class EmbeddedStore(StoreBase):
             return
         db = self._db
         db.register("b_ent", table)
+        cols = ", ".join(ENTERPRISES.names)
+        values = ", ".join(_LIST_NORMALISED.get(c, c) for c in ENTERPRISES.names)
+        if self._is_empty("enterprises"):  # a first load: every row is new (ids are distinct)
+            upd["enterprises"], new["enterprises"] = 0, table.num_rows
+            self._into_empty(
+                "enterprises",
+                "INSERT INTO enterprises (nid, " + cols + ") SELECT row_number() OVER () - 1, "
+                + values + " FROM b_ent",
+            )  # fmt: skip
+            return
         changed = " OR ".join(f"m.{c} IS DISTINCT FROM e.{c}" for c in _ENT_FIELDS)
         db.execute(
             "CREATE OR REPLACE TEMP TABLE t_ent AS SELECT m.* FROM (SELECT "
@@ -267,11 +300,10 @@ class EmbeddedStore(StoreBase):
         new["enterprises"] = _count(
             db, "SELECT count(*) FROM b_ent ANTI JOIN enterprises USING (id)"
         )
-        cols = ", ".join(ENTERPRISES.names)
         db.execute(
             "INSERT INTO enterprises (nid, " + cols + ") SELECT "
             "(SELECT coalesce(max(nid), -1) FROM enterprises) + row_number() OVER (), "
-            + ", ".join(_LIST_NORMALISED.get(c, c) for c in ENTERPRISES.names)
+            + values
             + " FROM b_ent ANTI JOIN enterprises USING (id)"
         )
         if upd["enterprises"]:
@@ -311,11 +343,12 @@ class EmbeddedStore(StoreBase):
             return
         db = self._db
         # ids -> nids with one Arrow hash lookup per column (a join on text ids in SQL takes
-        # several times as long at millions of links)
+        # several times as long at millions of links); a dictionary-encoded column is looked
+        # up once per distinct id
         known = db.sql("SELECT id, nid FROM enterprises").to_arrow_table()
         ids, nids = known["id"].combine_chunks(), known["nid"].combine_chunks()
-        src = nids.take(pc.index_in(table["supplier"], value_set=ids))
-        dst = nids.take(pc.index_in(table["customer"], value_set=ids))
+        src = _nids_of(table["supplier"], ids, nids)
+        dst = _nids_of(table["customer"], ids, nids)
         staged = table.append_column("row", pa.array(np.arange(table.num_rows)))
         db.register("s_sup", staged.append_column("src", src).append_column("dst", dst))
         self._nid_problems(
@@ -343,12 +376,13 @@ class EmbeddedStore(StoreBase):
                 " since, list_sort(list_distinct(coalesce(seen, []))) AS seen, confidence"
                 " FROM s_sup"
             )
-        if not _count(db, "SELECT count(*) FROM (SELECT 1 FROM supplies LIMIT 1)"):
+        if self._is_empty("supplies"):
             upd["supplies"] = 0
             new["supplies"] = _count(db, "SELECT count(*) FROM g_sup")
-            db.execute(
+            self._into_empty(
+                "supplies",
                 "INSERT INTO supplies SELECT src, dst, share, volume, source, since, seen,"
-                " confidence FROM g_sup"
+                " confidence FROM g_sup",
             )
             return
         merged = (
@@ -938,25 +972,41 @@ class EmbeddedStore(StoreBase):
                 f" ({tag_sum})::BIGINT AS tag_bits, e.energy_intensity, {local_sql} AS local,"
                 " (CASE e.env_rating WHEN 'A' THEN 1 WHEN 'B' THEN 2 WHEN 'C' THEN 3"
                 "  WHEN 'D' THEN 4 ELSE 0 END)::TINYINT AS env, e.rd_share"
-                " FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.id",
+                " FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid",
                 {**tag_params, **local_params},
             )
+            # rows are in id order: sorting the nids alone is cheaper than sorting every column
+            by_id = _arrow(
+                db,
+                "SELECT e.nid FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid"
+                " ORDER BY e.id",
+            )["nid"].to_numpy()
             links = self._view_links(in_view, len(ent))
         finally:
             db.unregister("v_nodes")
-        ent_nid = ent["nid"].to_numpy()
-        local = np.asarray(ent["local"].to_numpy(zero_copy_only=False), dtype=bool)
+        row_of = np.full(int(by_id.max()) + 1 if len(by_id) else 0, -1, dtype=np.int64)
+        row_of[by_id] = np.arange(len(by_id))
+        place = row_of[ent["nid"].to_numpy()]  # the row of each fetched firm
+
+        def rows(values: np.ndarray) -> np.ndarray:
+            out = np.empty_like(values)
+            out[place] = values
+            return out
+
+        def column(name: str) -> np.ndarray:
+            return rows(ent[name].to_numpy(zero_copy_only=False))
+
+        ids = column("id")
+        local = np.asarray(column("local"), dtype=bool)
         landed = self._landed(home)
         if landed:  # a project in production makes its firm local to the home region
-            local = local | np.isin(ent["id"].to_numpy(zero_copy_only=False), landed)
-        row_of = np.full(int(ent_nid.max()) + 1 if len(ent_nid) else 0, -1, dtype=np.int64)
-        row_of[ent_nid] = np.arange(len(ent_nid))
+            local = local | np.isin(ids, landed)
         return ChainView.from_arrays(
             chain=chain,
             home_region=home,
-            ids=ent["id"].to_numpy(zero_copy_only=False),
-            names=ent["name"].to_numpy(zero_copy_only=False),
-            regions=ent["region"].to_numpy(zero_copy_only=False),
+            ids=ids,
+            names=column("name"),
+            regions=column("region"),
             segment_ids=segment_ids,
             member_firm=row_of[mem["nid"].to_numpy()],
             member_segment=mem["position"].to_numpy(),
@@ -964,12 +1014,12 @@ class EmbeddedStore(StoreBase):
             supplier=row_of[links["src"].to_numpy()],
             customer=row_of[links["dst"].to_numpy()],
             is_local=local,
-            revenue=_floats(ent["revenue"]),
-            employees=_floats(ent["employees"]),
-            tag_bits=ent["tag_bits"].to_numpy(),
-            energy_intensity=_floats(ent["energy_intensity"]),
-            env_rating=ent["env"].to_numpy(),
-            rd_share=_floats(ent["rd_share"]),
+            revenue=rows(_floats(ent["revenue"])),
+            employees=rows(_floats(ent["employees"])),
+            tag_bits=column("tag_bits"),
+            energy_intensity=rows(_floats(ent["energy_intensity"])),
+            env_rating=column("env"),
+            rd_share=rows(_floats(ent["rd_share"])),
             link_share=_floats(links["share"]),
             link_volume=_floats(links["volume"]),
             link_confidence=links["confidence"].to_numpy(),
@@ -1080,6 +1130,18 @@ def _count(
 ) -> int:
     rows = db.execute(query, params or []).fetchall()
     return int(rows[0][0]) if rows else 0
+
+
+def _nids_of(col: pa.ChunkedArray | pa.Array, ids: pa.Array, nids: pa.Array) -> pa.Array:
+    """The nid of each enterprise id of ``col`` (null where unknown); a dictionary-encoded
+    column is looked up once per dictionary value and its positions taken."""
+    if pa.types.is_dictionary(col.type):
+        coded = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        assert isinstance(coded, pa.DictionaryArray)
+        of_value = nids.take(pc.index_in(coded.dictionary, value_set=ids))
+        return of_value.take(coded.indices)
+    found: pa.Array = nids.take(pc.index_in(col, value_set=ids))
+    return found
 
 
 def _floats(col: pa.ChunkedArray) -> np.ndarray:

@@ -92,6 +92,7 @@ from .tables import (
     SUPPLIES,
     GraphBatch,
     enterprises_to_models,
+    plain_strings,
     supplies_to_models,
 )
 from .view import CONFIDENCE_CODES, ENV_RATING_CODES, TAG_BITS, ChainView, local_mask
@@ -656,7 +657,8 @@ class Neo4jStore(StoreBase):
         problems = batch.problems()
         if problems:
             raise ValidationFailed(problems, what="the batch")
-        tables = batch.tables()
+        # link ends may arrive dictionary-encoded; the writer sends plain values
+        tables = {name: plain_strings(t) for name, t in batch.tables().items()}
         return self._write(lambda tx: _BatchWriter(tx, tables, self.chunk_rows).run())
 
     def upsert_chain(self, chain: Chain) -> None:

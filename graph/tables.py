@@ -5,6 +5,11 @@ millions of rows build these directly and validate them with vectorised checks
 (:meth:`GraphBatch.problems`) instead of one pydantic object per row; small writes convert model
 objects with :func:`batch_from_models`. A store writes one batch in one transaction.
 
+A text column may also arrive dictionary-encoded (``dictionary<int32, string>``): a loader that
+has resolved millions of link ends against the known ids passes them as positions into those
+ids, so that a store maps each distinct id once instead of each link end. The values are the
+same; :func:`plain_strings` decodes such columns for code that wants plain text.
+
 Example:
     >>> from chainscout.graph.model import Enterprise, Supplies
     >>> b = batch_from_models([Enterprise(id="a", name="甲"), Enterprise(id="b", name="乙"),
@@ -56,6 +61,7 @@ __all__ = [
     "enterprises_to_models",
     "invalid_credit_codes",
     "invalid_regions",
+    "plain_strings",
     "supplies_to_models",
 ]
 
@@ -219,7 +225,7 @@ class GraphBatch:
             "supplies",
             "customer",
             s,
-            pc.equal(s["supplier"], s["customer"]),
+            _same(s["supplier"], s["customer"]),
             "is the supplier itself (a self-loop)",
         )
         _flag(found, "supplies", "share", s, _outside_unit(s["share"]), "must be 0-1")
@@ -273,25 +279,80 @@ class GraphBatch:
         parts = list(batches)
         return GraphBatch(
             **{
-                name: pa.concat_tables([getattr(b, name) for b in parts] or [_empty(schema)])
+                name: pa.concat_tables(
+                    [plain_strings(getattr(b, name)) for b in parts] or [_empty(schema)]
+                )
                 for name, schema in SCHEMAS.items()
             }
         )
 
 
+def _is_encoded_text(type_: pa.DataType, wanted: pa.DataType) -> bool:
+    """True for a dictionary-encoded column whose values have the text type ``wanted``."""
+    return bool(
+        pa.types.is_dictionary(type_)
+        and pa.types.is_string(wanted)
+        and type_.value_type.equals(wanted)
+    )
+
+
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """Reorder and cast ``table`` to ``schema``; missing optional columns become nulls."""
+    """Reorder and cast ``table`` to ``schema``; missing optional columns become nulls. A
+    dictionary-encoded text column stays encoded (see the module docstring)."""
     if table.schema.equals(schema):
         return table
     columns = []
+    fields = []
     for f in schema:
         if f.name in table.column_names:
-            columns.append(table[f.name].cast(f.type))
+            col = table[f.name]
+            if _is_encoded_text(col.type, f.type):
+                columns.append(col)
+                fields.append(pa.field(f.name, col.type, nullable=f.nullable))
+                continue
+            columns.append(col.cast(f.type))
         elif f.nullable:
             columns.append(pa.nulls(table.num_rows, f.type))
         else:
             raise ValueError(f"a {schema.names[0]} table needs a column {f.name!r}")
-    return pa.Table.from_arrays(columns, schema=schema.remove_metadata())
+        fields.append(f)
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+def plain_strings(table: pa.Table) -> pa.Table:
+    """``table`` with its dictionary-encoded text columns decoded (others as they are)."""
+    encoded = [i for i, f in enumerate(table.schema) if pa.types.is_dictionary(f.type)]
+    for i in encoded:
+        f = table.schema.field(i)
+        table = table.set_column(
+            i, pa.field(f.name, f.type.value_type, nullable=f.nullable),
+            table.column(i).cast(f.type.value_type),
+        )  # fmt: skip
+    return table
+
+
+def _encoded(col: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray | None:
+    """The column as one dictionary array when it is dictionary-encoded, else None."""
+    if not pa.types.is_dictionary(col.type):
+        return None
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    assert isinstance(arr, pa.DictionaryArray)
+    return arr
+
+
+def _blank(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """True where a text value is null, empty or only white space (no trimmed copy made)."""
+    return pc.or_(pc.is_null(col), pc.fill_null(pc.or_(pc.equal(col, ""), pc.utf8_is_space(col)),
+                                                False))  # fmt: skip
+
+
+def _same(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """Element-wise equality of two text columns; for two encoded over one dictionary, on
+    their positions."""
+    da, db = _encoded(a), _encoded(b)
+    if da is not None and db is not None and da.dictionary.equals(db.dictionary):
+        return pc.equal(da.indices, db.indices)
+    return pc.equal(a, b)
 
 
 def _rows(mask: pa.ChunkedArray | pa.Array | np.ndarray) -> np.ndarray:
@@ -327,7 +388,18 @@ def _flag(
 def _require(found: list[Problem], table: pa.Table, name: str, cols: list[str]) -> None:
     for col in cols:
         c = table[col]
-        missing = pc.or_(pc.is_null(c), pc.equal(pc.utf8_trim_whitespace(c), ""))
+        coded = _encoded(c)
+        if coded is not None:  # check each distinct value once
+            blank = np.asarray(pc.fill_null(_blank(coded.dictionary), True).to_numpy(
+                zero_copy_only=False), dtype=bool)  # fmt: skip
+            at = np.asarray(pc.fill_null(coded.indices, 0).to_numpy(zero_copy_only=False))
+            missing: pa.ChunkedArray | pa.Array | np.ndarray = np.asarray(
+                coded.is_null().to_numpy(zero_copy_only=False), dtype=bool
+            )
+            if len(blank):
+                missing = missing | blank[at]
+        else:
+            missing = _blank(c)
         for r in _rows(missing)[:200]:
             found.append(
                 Problem(
@@ -349,7 +421,7 @@ def _duplicated(col: pa.ChunkedArray) -> np.ndarray:
     """True for every row whose value already appeared in an earlier row."""
     if len(col) == 0:
         return np.zeros(0, dtype=bool)
-    if pc.count_distinct(col, mode="all").as_py() == len(col):
+    if len(pc.unique(col)) == len(col):
         return np.zeros(len(col), dtype=bool)
     values = np.asarray(col.to_numpy(zero_copy_only=False)).astype(str)
     _, first, inverse = np.unique(values, return_index=True, return_inverse=True)

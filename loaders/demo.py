@@ -329,20 +329,44 @@ def _names(
     prof: list[tuple[float, float, str, float, float]],
     places: tuple[tuple[str, str, float], ...], n: int,
 ) -> list[str]:  # fmt: skip
-    """Invented firm names: place, a two-character invented brand, trade word, legal suffix."""
+    """Invented firm names: place, an invented brand, trade word, legal suffix. As in a real
+    register, no two firms of one place and trade share a name, not even without the legal
+    suffix (which identity matching ignores): the brand has two random characters, and a firm
+    whose two were drawn before in its place and trade gets a third (or more) after them."""
     place_name = {c: name.removesuffix("市") for c, name, _ in places}
     place_name.update({d.code: "星澜" for d in DEMO_DISTRICTS})
     brand = np.array(list(_BRAND))
-    b1 = brand[rng.integers(0, len(brand), n)]
-    b2 = brand[rng.integers(0, len(brand), n)]
+    i1 = rng.integers(0, len(brand), n)
+    i2 = rng.integers(0, len(brand), n)
     suffix = np.array(_SUFFIX)[rng.integers(0, len(_SUFFIX), n)]
     words = [p[2] for p in prof]
+    places_of = np.array([place_name.get(r, "") for r in region.tolist()], dtype=object)
+    _, place_idx = np.unique(places_of.astype(str), return_inverse=True)
+    cell = ((place_idx.astype(np.int64) * len(prof) + segment) * len(brand) + i1) * len(brand) + i2
+    order = np.argsort(cell, kind="stable")
+    ordered = cell[order]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    run_start = np.repeat(starts, np.diff(np.append(starts, n)))
+    repeat = np.empty(n, dtype=np.int64)
+    repeat[order] = np.arange(n) - run_start  # 0 for the first firm of a name, 1, 2... after
+    extra = {int(k): _bijective(int(k), brand.tolist()) for k in np.unique(repeat).tolist()}
     names = [
-        f"{place_name.get(r, '')}{x}{y}{words[s]}{z}"
-        for r, x, y, s, z in zip(region.tolist(), b1.tolist(), b2.tolist(), segment.tolist(),
-                                 suffix.tolist(), strict=True)
+        f"{pl}{brand[x]}{brand[y]}{extra[k]}{words[s]}{z}"
+        for pl, x, y, k, s, z in zip(places_of.tolist(), i1.tolist(), i2.tolist(),
+                                     repeat.tolist(), segment.tolist(), suffix.tolist(),
+                                     strict=True)
     ]  # fmt: skip
     return names
+
+
+def _bijective(k: int, digits: list[str]) -> str:
+    """``k`` in bijective base ``len(digits)``: "" for 0, and a distinct text for every k."""
+    out = ""
+    while k > 0:
+        k -= 1
+        out = digits[k % len(digits)] + out
+        k //= len(digits)
+    return out
 
 
 def _neighbour_segments(chain: Chain, seg_ids: list[str]) -> list[list[int]]:

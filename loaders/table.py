@@ -41,7 +41,6 @@ from chainscout.graph.tables import (
     ENTERPRISES,
     MEMBERSHIPS,
     SCHEMAS,
-    SUPPLIES,
     GraphBatch,
     invalid_regions,
 )
@@ -362,8 +361,9 @@ def _name_entries(
     """The ids under each normalised name that needs a look, one row per (key, id): those of
     the file's rows with an id (``first``: the first such row; ``row_name``: its name) and
     those of stored firms (``first`` past the last row). ``shown_name`` is the stored name,
-    else the row's. Sorted by key, then first row, then id: within a name, the file's ids in
-    file order and the stored ones after them."""
+    else the row's. Grouped by key (the groups in no particular order: they are sorted on an
+    integer code of the key, not on its text), then by first row, then id: within a name, the
+    file's ids in file order and the stored ones after them."""
     n = len(keys)
     rows = np.flatnonzero(coded)
     file = pa.table({"key": keys.take(pa.array(rows)), "id": ids.take(pa.array(rows)),
@@ -384,7 +384,10 @@ def _name_entries(
             }
         )
         file = pa.concat_tables([file.cast(stored.schema), stored])  # fmt: skip
-    entries = file.sort_by([("key", "ascending"), ("first", "ascending"), ("id", "ascending")])
+    code = pc.dictionary_encode(file["key"].combine_chunks()).indices
+    entries = file.append_column("code", code).sort_by(
+        [("code", "ascending"), ("first", "ascending"), ("id", "ascending")]
+    ).drop_columns(["code"])  # fmt: skip
     first = entries["first"].to_numpy()
     in_file = first < n
     row_name = names.take(pa.array(np.where(in_file, first, 0), mask=~in_file))
@@ -637,10 +640,14 @@ def _links(
     allowed = pa.array([c.value for c in Confidence])
     flag(conv, rej, pc.invert(pc.is_in(confidence, value_set=allowed)), "bad_confidence",
          "confidence", "is not one of reported, inferred, predicted")  # fmt: skip
+    # the link ends as positions into the known ids (dictionary-encoded: the same values, and
+    # the store maps each distinct id once rather than each of millions of link ends)
     table = pa.table({
-        "supplier": sup, "customer": cus, "share": share, "volume": volume,
-        "source": conv.get("source"), "since": conv.get("since", pa.date32()),
-        "seen": conv.get("seen", pa.list_(pa.date32())), "confidence": confidence,
+        "supplier": _encoded_refs(sup, sup_at, index),
+        "customer": _encoded_refs(cus, cus_at, index), "share": share, "volume": volume,
+        "source": conv.get("source"),
+        "since": conv.get("since", pa.date32()), "seen": conv.get("seen", pa.list_(pa.date32())),
+        "confidence": confidence,
     })  # fmt: skip
     keep = ~conv.bad
     if not keep.all():
@@ -650,7 +657,16 @@ def _links(
     # integers: a hash of millions of wide integers is slower and takes far more memory)
     pairs = np.sort(_positions(sup_at) * len(index.ids) + _positions(cus_at))
     report.merged += int(np.count_nonzero(pairs[1:] == pairs[:-1]))
-    return table.cast(SUPPLIES)
+    return GraphBatch(supplies=table).supplies
+
+
+def _encoded_refs(ids: pa.Array, at: pa.Array, index: EnterpriseIndex) -> pa.Array:
+    """Resolved enterprise ids as a dictionary array over ``index.ids`` (``at``: each one's
+    position there); plain text when some resolved id has no position."""
+    positions = at.combine_chunks() if isinstance(at, pa.ChunkedArray) else at
+    if not pc.all(pc.equal(pc.is_null(ids), pc.is_null(positions))).as_py():
+        return ids
+    return pa.DictionaryArray.from_arrays(positions.cast(pa.int32()), index.ids)
 
 
 def _positions(at: pa.Array) -> np.ndarray:

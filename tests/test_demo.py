@@ -18,6 +18,7 @@ from chainscout.loaders.demo import (
     build_demo_store,
     generate_demo,
 )
+from chainscout.loaders.identity import normalise_names
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +111,13 @@ def test_the_generator_scales_to_benchmark_sizes() -> None:
     links = data.batch.supplies.num_rows
     assert data.batch.enterprises.num_rows == 100_000
     assert 4 * 100_000 <= links <= 6 * 100_000
+
+
+def test_no_two_firms_share_a_name_even_without_the_legal_suffix() -> None:
+    # a real register gives no two firms of one place and trade the same name; identity
+    # matching would list every such pair for a decision
+    names = generate_demo(DemoSpec(firms=60_000)).batch.enterprises["name"]
+    assert len(np.unique(np.asarray(normalise_names(names).to_pylist()))) == 60_000
+    assert all(
+        re.fullmatch(r"\w+(有限公司|股份有限公司|集团有限公司)", n) for n in names.to_pylist()
+    )
