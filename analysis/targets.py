@@ -576,20 +576,19 @@ def _find_candidates(
 
 
 def _pull(view: ChainView, leaders: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-    """Per firm: its direct links with local firms, a link with a leader counting 3.
+    """Per outside firm: its direct links with local firms, a link with a leader counting 3.
 
-    Only the links of local firms are read (both directions), not the whole view.
+    Only the links of local firms are read (both directions), and counted without weights:
+    every link of a local firm counts 1 for its partner, and the links of local leaders count
+    2 more. The counts of local firms themselves mean nothing and are never used.
     """
     local = np.flatnonzero(view.is_local)
-    is_leader = np.zeros(view.n_firms, dtype=bool)
-    is_leader[leaders] = True
-    weight = np.where(is_leader[local], 3.0, 1.0)
+    local_leaders = leaders[view.is_local[leaders]]
     pull = np.zeros(view.n_firms)
     for indptr, indices in ((view.out_indptr, view.out_indices), (view.in_indptr, view.in_indices)):
-        partner = indices[csr_positions(indptr, local)]
-        link_weight = np.repeat(weight, indptr[local + 1] - indptr[local])
-        outside = ~view.is_local[partner]
-        pull += np.bincount(partner[outside], weights=link_weight[outside], minlength=view.n_firms)
+        pull += np.bincount(indices[csr_positions(indptr, local)], minlength=view.n_firms)
+        partners = indices[csr_positions(indptr, local_leaders)]
+        pull += 2.0 * np.bincount(partners, minlength=view.n_firms)
     return pull
 
 
