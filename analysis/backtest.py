@@ -2,8 +2,9 @@
 
 Given a dated supply network, :func:`backtest_links` keeps the snapshots up to ``train_until``,
 fits the predictor on windows inside them only
-(:func:`~chainscout.analysis.linkpred.fit_link_model`), scores pairs as links of the
-``predict`` snapshot, and compares with what that snapshot holds.
+(:func:`~chainscout.analysis.linkpred.fit_link_model`; the report names the windows the
+seen-pair model was fitted on and how that choice scored on the last training window), scores
+pairs as links of the ``predict`` snapshot, and compares with what that snapshot holds.
 Two groups are measured apart, because they are different questions:
 
 - **seen**: every pair seen in a snapshot up to ``train_until``: will the link be reported again?
@@ -98,6 +99,10 @@ class BacktestReport(BaseModel):
     predict: dt.date
     horizon: int
     training_targets: list[dt.date]
+    seen_training_targets: list[dt.date]
+    seen_windows_rule: str
+    seen_combine: str
+    seen_validation_auc: dict[str, float]
     decay: float
     training_rows: dict[str, int]
     seed: int
@@ -156,7 +161,7 @@ def backtest_links(
     predict: dt.date,
     k: Sequence[int] = (100, 1000),
     neg_ratio: int = 5,
-    max_rows_per_window: int = 30_000,
+    max_rows_per_window: int = 40_000,
     seed: int = 0,
 ) -> BacktestReport:
     """Fit on snapshots up to ``train_until``, predict the snapshot dated ``predict``, measure.
@@ -225,6 +230,10 @@ def backtest_links(
         predict=predict,
         horizon=horizon,
         training_targets=[links.dates[w] for w in model.windows],
+        seen_training_targets=[links.dates[w] for w in model.seen_windows],
+        seen_windows_rule=model.seen_rule,
+        seen_combine=model.seen_combine,
+        seen_validation_auc=model.validation_auc,
         decay=model.decay,
         training_rows=model.rows,
         seed=seed,

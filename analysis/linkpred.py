@@ -9,13 +9,16 @@ Features (:data:`FEATURES`), all measured relative to the last snapshot ``t`` of
 are given, so that one fitted model applies to any later window:
 
 - **timing**: snapshots since the pair was last seen (``gap``) and since first seen (``age``),
-  an exponentially weighted sighting count (half-life one snapshot);
+  an exponentially weighted sighting count (half-life one snapshot), and the sighting history
+  smoothed with decays 0.1, 0.5 and 0.7;
 - **persistence**: how many snapshots held the pair, the share of snapshots since its first
   sighting that held it, the current streak, the number of separate runs, and whether it was
-  present in each of the last six snapshots;
-- **degrees**: the supplier's out-degree and the customer's in-degree in the last two snapshots,
-  whether each firm appeared at all in the last two snapshots, the share of its snapshots in
-  which it appeared, and the share of its links of snapshot ``t-1`` that it kept at ``t``;
+  present in each of the last ten snapshots;
+- **degrees**: each firm's out- and in-degree in the last four snapshots, whether it appeared
+  at all in each of the last six (and a smoothed count of them), the share of its snapshots in
+  which it appeared, the share of its links kept from one snapshot to the next (``t-1`` to
+  ``t``, ``t-2`` to ``t-1``) and from a year before (``t-2`` to ``t``, ``t-3`` to ``t-1``),
+  its partners so far and the share of them present at ``t``;
 - **shared partners**: over the union of all snapshots, common neighbours and Adamic-Adar and
   resource-allocation indices on the undirected graph, two-step supply paths
   ``supplier -> x -> customer``, preferential attachment (supplier out-degree times customer
@@ -26,10 +29,12 @@ for pairs seen before and one for pairs never seen, fitted on *earlier windows o
 snapshot ``w`` up to the last training snapshot, features from snapshots up to ``w - h`` (``h``
 the forecast horizon) are labelled by snapshot ``w``. Applied to the network up to the last
 training snapshot, it predicts ``h`` snapshots ahead; no row of the target snapshot is read.
-A seen pair's score puts its smoothed sighting history first (:func:`smoothed_history`, the
-decay chosen on the latest training window) and lets the trees order pairs whose history is
-the same: on snapshots whose coverage shifts from one report to the next, trees fitted on
-earlier windows alone rank seen pairs no better than their history does.
+A seen pair's score is the mean of two ranks among the pairs scored: by the seen-pair trees and
+by its smoothed sighting history (:func:`smoothed_history`, the decay chosen on the latest
+training window). Reports can differ by season (an annual report lists more suppliers than a
+half-year one), so the seen-pair trees are fitted either on every window or only on the
+windows a whole number of years before the target, whichever ranks the last training window
+better when fitted on the windows before it; the same rule decides for any split.
 
 Candidates: every pair seen before is scored. Never-seen pairs cannot all be scored (N² of
 them), so :func:`sample_new_pairs` draws a bounded set: half two-hop pairs (firms with a common
@@ -62,6 +67,8 @@ from scipy import sparse
 
 from chainscout.graph.errors import BadInputError
 
+from ._metrics import roc_auc
+
 __all__ = [
     "FEATURES",
     "DatedLinks",
@@ -87,7 +94,16 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: How many of the most recent snapshots get a presence flag of their own.
-RECENT_FLAGS = 6
+RECENT_FLAGS = 10
+
+#: How many of the most recent snapshots get a per-firm degree (both roles) of their own.
+DEGREE_LAGS = 4
+
+#: How many of the most recent snapshots get a per-firm activity flag of their own.
+ACTIVITY_LAGS = 6
+
+#: Decays of the smoothed sighting histories given to the trees as features.
+SMOOTHING_FEATURES = (0.1, 0.5, 0.7)
 
 #: Names of the columns of :func:`pair_features`, in order.
 FEATURES: tuple[str, ...] = (
@@ -113,6 +129,26 @@ FEATURES: tuple[str, ...] = (
     "customer_active_share",
     "supplier_retention",
     "customer_retention",
+    # more of the same, further back and in the other role
+    *(f"supplier_out_degree_lag{k}" for k in range(2, DEGREE_LAGS)),
+    *(f"customer_in_degree_lag{k}" for k in range(2, DEGREE_LAGS)),
+    *(f"supplier_in_degree_lag{k}" for k in range(DEGREE_LAGS)),
+    *(f"customer_out_degree_lag{k}" for k in range(DEGREE_LAGS)),
+    *(f"supplier_active_lag{k}" for k in range(2, ACTIVITY_LAGS)),
+    *(f"customer_active_lag{k}" for k in range(2, ACTIVITY_LAGS)),
+    "supplier_activity_weighted",
+    "customer_activity_weighted",
+    "supplier_retention_yoy",
+    "customer_retention_yoy",
+    "supplier_retention_prev",
+    "customer_retention_prev",
+    "supplier_retention_yoy_prev",
+    "customer_retention_yoy_prev",
+    "supplier_partners",
+    "customer_partners",
+    "supplier_links_now",
+    "customer_links_now",
+    *(f"smoothed_{d}" for d in SMOOTHING_FEATURES),
     # shared partners over the union of snapshots
     "common_neighbours",
     "adamic_adar",
@@ -364,17 +400,31 @@ def _inverse_degree(m: sparse.csr_array) -> FloatArray:
 
 
 def _node_activity(links: DatedLinks) -> dict[str, FloatArray]:
-    """Per-firm degrees and activity in the last two snapshots, and over all snapshots."""
+    """Per-firm degrees and activity in the latest snapshots, and over all snapshots.
+
+    Keys: ``out``/``in`` and ``out_prev``/``in_prev`` (degrees at ``t`` and ``t-1``),
+    ``out_lag{k}``/``in_lag{k}`` for ``k < DEGREE_LAGS``, ``active``/``active_prev`` and
+    ``active_lag{k}`` for ``k < ACTIVITY_LAGS``, ``activity_weighted`` (activity smoothed with
+    decay 0.5), ``active_share``, and retention rates of each firm's links as a supplier and as
+    a customer: ``retention_*`` (``t-1`` to ``t``, 0 without links at ``t-1``), and ``_yoy``
+    (``t-2`` to ``t``), ``_prev`` (``t-2`` to ``t-1``), ``_yoy_prev`` (``t-3`` to ``t-1``),
+    those three -1 when the firm had no link at the earlier snapshot."""
     n, t = links.n_nodes, links.last
     out: dict[str, FloatArray] = {}
-    for lag, tag in ((0, ""), (1, "_prev")):
+    for lag in range(max(DEGREE_LAGS, ACTIVITY_LAGS)):
         at = links.snapshot == t - lag
-        out[f"out{tag}"] = np.bincount(links.supplier[at], minlength=n).astype(np.float64)
-        out[f"in{tag}"] = np.bincount(links.customer[at], minlength=n).astype(np.float64)
-        active = np.zeros(n)
-        active[links.supplier[at]] = 1.0
-        active[links.customer[at]] = 1.0
-        out[f"active{tag}"] = active
+        if lag < DEGREE_LAGS:
+            out[f"out_lag{lag}"] = np.bincount(links.supplier[at], minlength=n).astype(np.float64)
+            out[f"in_lag{lag}"] = np.bincount(links.customer[at], minlength=n).astype(np.float64)
+        if lag < ACTIVITY_LAGS:
+            active = np.zeros(n)
+            active[links.supplier[at]] = 1.0
+            active[links.customer[at]] = 1.0
+            out[f"active_lag{lag}"] = active
+    for tag, lag in (("", 0), ("_prev", 1)):
+        out[f"out{tag}"] = out[f"out_lag{lag}"]
+        out[f"in{tag}"] = out[f"in_lag{lag}"]
+        out[f"active{tag}"] = out[f"active_lag{lag}"]
     # snapshots in which each firm appears, over snapshots since it first appeared
     firm = np.concatenate((links.supplier, links.customer))
     snap = np.concatenate((links.snapshot, links.snapshot))
@@ -385,14 +435,34 @@ def _node_activity(links: DatedLinks) -> dict[str, FloatArray]:
     np.minimum.at(first, firm_of, snap_of)
     span = (t - first + 1).astype(np.float64)
     out["active_share"] = np.divide(count, span, out=np.zeros(n), where=span > 0)
-    # share of each firm's links at t-1 that are present again at t
-    prev = links.keys_at(t - 1) if t >= 1 else np.zeros(0, np.int64)
-    kept = _member(prev, links.keys_at(t)).astype(np.float64)
-    for side, ids in (("supplier", prev // max(n, 1)), ("customer", prev % max(n, 1))):
+    recency = np.power(0.5, (t - snap_of).astype(np.float64))
+    out["activity_weighted"] = np.bincount(firm_of, weights=recency, minlength=n).astype(np.float64)
+    for tag, a, b, missing in (
+        ("", t - 1, t, 0.0),
+        ("_yoy", t - 2, t, -1.0),
+        ("_prev", t - 2, t - 1, -1.0),
+        ("_yoy_prev", t - 3, t - 1, -1.0),
+    ):
+        for side, rate in zip(
+            ("supplier", "customer"), _retention(links, a, b, missing), strict=True
+        ):
+            out[f"retention_{side}{tag}"] = rate
+    return out
+
+
+def _retention(links: DatedLinks, a: int, b: int, missing: float) -> tuple[FloatArray, FloatArray]:
+    """Share of each firm's links of snapshot ``a`` present again at ``b``, as a supplier and as
+    a customer; ``missing`` for a firm with no link at ``a`` (or when ``a`` is before the first
+    snapshot)."""
+    n = links.n_nodes
+    prev = links.keys_at(a) if a >= 0 else np.zeros(0, np.int64)
+    kept = _member(prev, links.keys_at(b)).astype(np.float64)
+    rates = []
+    for ids in (prev // max(n, 1), prev % max(n, 1)):
         total = np.bincount(ids, minlength=n).astype(np.float64)
         stay = np.bincount(ids, weights=kept, minlength=n)
-        out[f"retention_{side}"] = np.divide(stay, total, out=np.zeros(n), where=total > 0)
-    return out
+        rates.append(np.divide(stay, total, out=np.full(n, missing), where=total > 0))
+    return rates[0], rates[1]
 
 
 def _timing(presence: npt.NDArray[np.bool_]) -> dict[str, FloatArray]:
@@ -468,7 +538,43 @@ def pair_features(
         customer_active_share=node["active_share"][v],
         supplier_retention=node["retention_supplier"][u],
         customer_retention=node["retention_customer"][v],
+        supplier_activity_weighted=node["activity_weighted"][u],
+        customer_activity_weighted=node["activity_weighted"][v],
     )
+    for k in range(DEGREE_LAGS):
+        if k >= 2:
+            cols[f"supplier_out_degree_lag{k}"] = node[f"out_lag{k}"][u]
+            cols[f"customer_in_degree_lag{k}"] = node[f"in_lag{k}"][v]
+        cols[f"supplier_in_degree_lag{k}"] = node[f"in_lag{k}"][u]
+        cols[f"customer_out_degree_lag{k}"] = node[f"out_lag{k}"][v]
+    for k in range(2, ACTIVITY_LAGS):
+        cols[f"supplier_active_lag{k}"] = node[f"active_lag{k}"][u]
+        cols[f"customer_active_lag{k}"] = node[f"active_lag{k}"][v]
+    for tag in ("_yoy", "_prev", "_yoy_prev"):
+        cols[f"supplier_retention{tag}"] = node[f"retention_supplier{tag}"][u]
+        cols[f"customer_retention{tag}"] = node[f"retention_customer{tag}"][v]
+    # each firm's pairs seen so far, and the share of them present in the last snapshot
+    n = links.n_nodes
+    now = (
+        hist.presence[:, links.last].astype(np.float64)
+        if links.n_snapshots
+        else np.zeros(len(hist.keys))
+    )
+    for side, ids, firms in (
+        ("supplier", hist.keys // max(n, 1), u),
+        ("customer", hist.keys % max(n, 1), v),
+    ):
+        partners = np.bincount(ids, minlength=n).astype(np.float64)
+        present = np.bincount(ids, weights=now, minlength=n)
+        cols[f"{side}_partners"] = partners[firms]
+        cols[f"{side}_links_now"] = np.divide(
+            present, partners, out=np.zeros(n), where=partners > 0
+        )[firms]
+    for d in SMOOTHING_FEATURES:
+        col = np.zeros(len(u))
+        if len(hist.keys):
+            col[seen] = smoothed_history(hist.presence[pos_clipped[seen]], d)
+        cols[f"smoothed_{d}"] = col
     a = _union_adjacency(links)
     m = _undirected(a)
     cols["common_neighbours"] = _rowwise(m, m, u, v)
@@ -534,12 +640,6 @@ def _known_firms(links: DatedLinks) -> BoolArray:
 #: Decays tried for the smoothed sighting history, fitted on the latest training window.
 DECAYS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
-#: Features whose effect on a seen pair is held monotone (up: more is likelier; down: less).
-_INCREASING = {"times_seen", "seen_share", "streak", "recency_weighted"} | {
-    f"seen_lag{k}" for k in range(RECENT_FLAGS)
-}
-_DECREASING = {"gap"}
-
 
 def smoothed_history(presence: npt.NDArray[np.bool_], decay: float) -> FloatArray:
     """Exponentially smoothed sightings: ``sum_t presence[:, t] * decay**(last - t)``.
@@ -551,27 +651,17 @@ def smoothed_history(presence: npt.NDArray[np.bool_], decay: float) -> FloatArra
     return np.asarray(presence.astype(np.float64) @ weights)
 
 
-def _dense_rank(values: FloatArray) -> FloatArray:
-    distinct = _unique_float(values)
-    return np.searchsorted(distinct, values).astype(np.float64)
-
-
-def _unique_float(values: FloatArray) -> FloatArray:
-    arr = np.sort(values)
-    if len(arr) < 2:
-        return arr
-    return arr[np.r_[True, arr[1:] != arr[:-1]]]
-
-
 @dataclass(eq=False)
 class LinkModel:
     """The fitted predictor and how it was fitted.
 
-    A pair seen before is scored by its smoothed sighting history (``decay`` fitted on the
-    latest training window), pairs with the same history being ordered by the seen-pair trees;
-    a pair never seen is scored by the new-pair trees. ``windows`` are the snapshot indices used
-    as training targets; ``horizon`` the snapshots between the last feature snapshot and the
-    target."""
+    A pair seen before is scored by the mean of its ranks by the seen-pair trees and by its
+    smoothed sighting history (``decay`` fitted on the latest training window), among the seen
+    pairs scored together; a pair never seen is scored by the new-pair trees. ``windows`` are
+    the snapshot indices used as training targets; ``horizon`` the snapshots between the last
+    feature snapshot and the target. ``seen_windows`` are the targets the seen-pair trees were
+    fitted on, by ``seen_rule`` ("all windows" or "same season"), chosen by ``validation_auc``
+    on the last training window (empty when there was no choice to make)."""
 
     seen_model: Any
     new_model: Any
@@ -580,6 +670,10 @@ class LinkModel:
     windows: list[int]
     seed: int
     rows: dict[str, int] = field(default_factory=dict)
+    seen_windows: list[int] = field(default_factory=list)
+    seen_rule: str = "all windows"
+    seen_combine: str = "rank mean"
+    validation_auc: dict[str, float] = field(default_factory=dict)
 
     def score(
         self, links: DatedLinks, supplier: IntArray, customer: IntArray, *, seen: BoolArray
@@ -611,7 +705,8 @@ class LinkModel:
         if seen.any():
             rows = np.searchsorted(history.keys, keys[seen])
             level = smoothed_history(history.presence[rows], self.decay)
-            out[seen] = _dense_rank(level) + out[seen]  # history first, trees within a tie
+            combine = _history_first if self.seen_combine == "history first" else _seen_score
+            out[seen] = combine(out[seen], level)
         return out
 
 
@@ -634,8 +729,6 @@ def _booster(seed: int, monotone: list[int] | None = None) -> Any:
 def _fit_decay(links: DatedLinks, horizon: int) -> float:
     """The decay whose smoothed history best ranks the last snapshot's links (AUC) from the
     snapshots up to ``horizon`` before it; ties go to the smaller decay."""
-    from ._metrics import roc_auc
-
     past = links.until(links.last - horizon)
     hist = pair_history(past)
     labels = _member(hist.keys, links.keys_at(links.last))
@@ -647,9 +740,53 @@ def _fit_decay(links: DatedLinks, horizon: int) -> float:
     return best
 
 
+@dataclass(frozen=True, eq=False)
+class _Window:
+    """Training rows of one window (target snapshot ``target``): seen pairs with their sighting
+    history, and never-seen pairs."""
+
+    target: int
+    x_seen: FloatArray
+    y_seen: BoolArray
+    presence: npt.NDArray[np.bool_]
+    x_new: FloatArray
+    y_new: BoolArray
+
+
+def _snapshots_per_year(dates: Sequence[dt.date]) -> int:
+    """Snapshots in a year at the network's typical spacing (the median gap), at least one."""
+    if len(dates) < 2:
+        return 1
+    gaps = [(b - a).days for a, b in pairwise(dates)]
+    return max(1, round(365.25 / float(np.median(gaps))))
+
+
+def _same_season(windows: Sequence[int], target: int, period: int) -> list[int]:
+    """The windows whose target lies a whole number of years before ``target``."""
+    return [w for w in windows if (target - w) % period == 0]
+
+
+def _seen_score(trees: FloatArray, level: FloatArray) -> FloatArray:
+    """A seen pair's score: the mean of its rank among the pairs scored by the trees and by its
+    smoothed history (both in [0, 1], ties at their average rank)."""
+    from scipy.stats import rankdata
+
+    m = len(trees)
+    if m == 0:
+        return np.zeros(0)
+    both = rankdata(trees, method="average") + rankdata(level, method="average")
+    return np.asarray(both / (2.0 * m))
+
+
+def _history_first(trees: FloatArray, level: FloatArray) -> FloatArray:
+    """A seen pair's score ordered by its smoothed history first, the trees within a tie."""
+    distinct = np.unique(level)
+    return np.asarray(np.searchsorted(distinct, level) + trees, dtype=np.float64)
+
+
 def _window_rows(
     links: DatedLinks, target: int, horizon: int, *, neg_ratio: int, max_rows: int, seed: int
-) -> tuple[FloatArray, BoolArray, FloatArray, BoolArray]:
+) -> _Window:
     """Training rows of one window: features up to ``target - horizon``, labels at ``target``."""
     rng = np.random.default_rng([seed, target])
     past = links.until(target - horizon)
@@ -670,7 +807,8 @@ def _window_rows(
     new_keys = np.union1d(fresh, negatives)
     x_new = pair_features(past, new_keys // n, new_keys % n, history=hist)
     y_new = _member(new_keys, truth)
-    return x_seen, y_seen, x_new, y_new
+    presence = hist.presence[np.searchsorted(hist.keys, seen_keys)]
+    return _Window(target, x_seen, y_seen, presence, x_new, y_new)
 
 
 def fit_link_model(
@@ -698,16 +836,12 @@ def fit_link_model(
             f"need at least {min_history + horizon} snapshots to fit a model; "
             f"have {links.n_snapshots}"
         )
-    parts = [
-        _window_rows(
+    parts = {
+        w: _window_rows(
             links, w, horizon, neg_ratio=neg_ratio, max_rows=max_rows_per_window, seed=seed
         )
         for w in windows
-    ]
-    x_seen = np.vstack([p[0] for p in parts])
-    y_seen = np.concatenate([p[1] for p in parts])
-    x_new = np.vstack([p[2] for p in parts])
-    y_new = np.concatenate([p[3] for p in parts])
+    }
 
     def fit(x: FloatArray, y: BoolArray, monotone: list[int] | None) -> Any:
         from threadpoolctl import threadpool_limits
@@ -717,15 +851,59 @@ def fit_link_model(
         with threadpool_limits(1):
             return _booster(seed, monotone).fit(x, y)
 
-    monotone = [1 if f in _INCREASING else -1 if f in _DECREASING else 0 for f in FEATURES]
+    def fit_seen(ws: Sequence[int]) -> Any:
+        return fit(
+            np.vstack([parts[w].x_seen for w in ws]),
+            np.concatenate([parts[w].y_seen for w in ws]),
+            None,
+        )
+
+    decay = _fit_decay(links, horizon)
+    period = _snapshots_per_year(links.dates)
+    target = links.last + horizon
+    # Seen pairs: train on every window, or only on the windows of the target's season (reports
+    # that differ by season, e.g. annual against half-year ones). The choice is made on the
+    # last training window, each rule fitted on the windows before it.
+    rule, combine, validation = "all windows", "rank mean", {}
+    last = windows[-1]
+    earlier = [w for w in windows if w < last]
+    seasonal = _same_season(earlier, last, period)
+    if period > 1 and len(seasonal) >= 2 and len(seasonal) < len(earlier):
+        held = parts[last]
+        level = smoothed_history(held.presence, decay)
+        for name, ws in (("all windows", earlier), ("same season", seasonal)):
+            model = fit_seen(ws)
+            trees = np.zeros(len(held.y_seen))
+            if model is not None:
+                from threadpoolctl import threadpool_limits
+
+                with threadpool_limits(1):
+                    trees = model.predict_proba(held.x_seen)[:, 1]
+            for how, score in (
+                ("rank mean", _seen_score(trees, level)),
+                ("history first", _history_first(trees, level)),
+            ):
+                auc = roc_auc(held.y_seen, score)
+                validation[f"{name}, {how}"] = round(auc, 4) if auc is not None else -1.0
+        best = max(validation, key=lambda k: (validation[k], k))
+        rule, combine = best.split(", ")
+    seen_windows = _same_season(windows, target, period) if rule == "same season" else windows
+    if not seen_windows:
+        seen_windows, rule = windows, "all windows"
+    x_new = np.vstack([parts[w].x_new for w in windows])
+    y_new = np.concatenate([parts[w].y_new for w in windows])
     return LinkModel(
-        seen_model=fit(x_seen, y_seen, monotone),
+        seen_model=fit_seen(seen_windows),
         new_model=fit(x_new, y_new, None),
-        decay=_fit_decay(links, horizon),
+        decay=decay,
         horizon=horizon,
         windows=windows,
         seed=seed,
-        rows={"seen": len(y_seen), "new": len(y_new)},
+        rows={"seen": sum(len(parts[w].y_seen) for w in seen_windows), "new": len(y_new)},
+        seen_windows=seen_windows,
+        seen_rule=rule,
+        seen_combine=combine,
+        validation_auc=validation,
     )
 
 

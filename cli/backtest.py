@@ -56,6 +56,12 @@ def render(report: BacktestReport) -> None:
         f"({len(report.training_targets)} windows); smoothing decay {report.decay}; seed "
         f"{report.seed}."
     )
+    checked = ", ".join(f"{rule} {auc:.4f}" for rule, auc in report.seen_validation_auc.items())
+    console.print(
+        f"Seen pairs fitted on {report.seen_windows_rule} "
+        f"({len(report.seen_training_targets)} windows), scored by {report.seen_combine}"
+        + (f"; AUC on the last training window: {checked}." if checked else ".")
+    )
     titles = {"seen": "pairs seen before", "new": "pairs never seen (known firms, sampled)"}
     for g in report.groups:
         table = Table(

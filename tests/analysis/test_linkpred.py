@@ -3,9 +3,12 @@ fitted model's determinism and that nothing of a later snapshot leaks into it.""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
+from chainscout.analysis._metrics import roc_auc
 from chainscout.analysis.linkpred import (
     FEATURES,
     DatedLinks,
@@ -118,6 +121,90 @@ def test_timing_and_persistence_features_by_hand() -> None:
     assert col(f, "reverse_seen") == [0, 0, 0, 1]  # 2->0 is the reverse of 0->2
 
 
+def test_firm_persistence_features_by_hand() -> None:
+    # the same network: 0->1 in snapshots 0, 1, 3; 0->2 in 0; 1->2 in 2, 3
+    links = net([(0, 1, 0), (0, 1, 1), (0, 1, 3), (0, 2, 0), (1, 2, 2), (1, 2, 3)], DATES4)
+    f = pair_features(links, np.array([0, 0, 1, 2]), np.array([1, 2, 2, 0]))
+    # a year back (snapshot 1 to 3): firm 0's one supplier link 0->1 came back; 1 and 2 had none
+    assert col(f, "supplier_retention_yoy") == [1.0, 1.0, -1.0, -1.0]
+    # snapshot 1 to 2: customer 1 lost its link 0->1; customers 2 and 0 had none at 1
+    assert col(f, "customer_retention_prev") == [0.0, -1.0, -1.0, -1.0]
+    # pairs so far per firm, and the share of them present in the last snapshot
+    assert col(f, "supplier_partners") == [2, 2, 1, 0]
+    assert col(f, "customer_partners") == [1, 2, 2, 0]
+    assert col(f, "supplier_links_now") == [0.5, 0.5, 1.0, 0.0]
+    # in the last snapshot firm 0 buys from nobody, firms 1 and 2 from one firm each
+    assert col(f, "supplier_in_degree_lag0") == [0, 0, 1, 1]
+    assert col(f, "supplier_active_lag3") == [1, 1, 1, 1]  # all three traded in snapshot 0
+    assert col(f, "smoothed_0.5") == [1.375, 0.125, 1.5, 0.0]
+    assert col(f, "seen_lag9") == [0, 0, 0, 0]  # before the first snapshot
+
+
+def test_firm_features_read_no_later_snapshot() -> None:
+    links = synthetic(6)
+    t = 4
+    later = links.until(t + 2)
+    h = pair_history(links.until(t))
+    n = links.n_nodes
+    u, v = h.keys // n, h.keys % n
+    a = pair_features(links.until(t), u, v)
+    # the same prefix cut from a longer network gives the same columns
+    b = pair_features(later.until(t), u, v)
+    assert np.array_equal(a, b)
+    # and a firm feature measured at t differs from the one measured a snapshot later
+    c = pair_features(later.until(t + 1), u, v)
+    assert not np.array_equal(
+        a[:, FEATURES.index("supplier_links_now")], c[:, FEATURES.index("supplier_links_now")]
+    )
+
+
+def test_seasons_come_from_the_snapshot_dates() -> None:
+    from chainscout.analysis.linkpred import _same_season, _snapshots_per_year
+
+    half_years = [dt.date(2020 + i // 2, 6 if i % 2 == 0 else 12, 30) for i in range(6)]
+    assert _snapshots_per_year(half_years) == 2
+    assert _snapshots_per_year([dt.date(2015 + i, 12, 31) for i in range(4)]) == 1
+    assert _snapshots_per_year(half_years[:1]) == 1
+    assert _same_season([2, 3, 4, 5], 6, 2) == [2, 4]
+
+
+def seasonal(seed: int, n: int = 80, snapshots: int = 10) -> DatedLinks:
+    """Half-year snapshots where some links are reported in December only."""
+    rng = np.random.default_rng(seed)
+    u = rng.integers(0, n, 300)
+    v = (u + rng.integers(1, n, 300)) % n
+    december_only = rng.random(300) < 0.5
+    strength = rng.random(300)
+    rows = []
+    for t in range(snapshots):
+        on = rng.random(300) < strength
+        if t % 2 == 0:  # June
+            on &= ~december_only
+        rows += [(int(a), int(b), t) for a, b in zip(u[on], v[on], strict=True)]
+    dates = [f"{2015 + t // 2}-{'06-30' if t % 2 == 0 else '12-31'}" for t in range(snapshots)]
+    return net(rows, dates, n)
+
+
+def test_the_seen_pair_windows_are_chosen_on_the_last_training_window() -> None:
+    links = seasonal(7)
+    past = links.until(8)  # predicts snapshot 9, a December
+    model = fit_link_model(past, seed=0)
+    checked = model.validation_auc
+    assert {k.split(", ")[0] for k in checked} == {"all windows", "same season"}
+    best = max(checked, key=lambda k: (checked[k], k))
+    assert f"{model.seen_rule}, {model.seen_combine}" == best
+    assert model.seen_rule == "same season"
+    assert model.seen_windows and all((9 - w) % 2 == 0 for w in model.seen_windows)
+    assert set(model.seen_windows) <= set(model.windows)
+    h = pair_history(past)
+    n = links.n_nodes
+    labels = np.isin(h.keys, links.keys_at(9))
+    scores = model.score(past, h.keys // n, h.keys % n, seen=np.ones(len(h.keys), dtype=bool))
+    history = roc_auc(labels, smoothed_history(h.presence, model.decay))
+    auc = roc_auc(labels, scores)
+    assert auc is not None and history is not None and auc > history
+
+
 def test_shared_partner_indices_by_hand() -> None:
     # 0->1, 1->2, 0->3, 3->2, 4->2: pair 0->2 has two-step paths via 1 and 3
     links = net([(0, 1, 0), (1, 2, 0), (0, 3, 0), (3, 2, 0), (4, 2, 0)], ["2021-12-31"])
@@ -201,6 +288,7 @@ def test_changing_the_target_snapshot_changes_no_training_feature_or_score() -> 
     seen = np.ones(len(u), dtype=bool)
     ma, mb = fit_link_model(a, seed=0), fit_link_model(b, seed=0)
     assert ma.windows == mb.windows and max(ma.windows) == t
+    assert (ma.seen_windows, ma.validation_auc) == (mb.seen_windows, mb.validation_auc)
     assert np.array_equal(ma.score(a, u, v, seen=seen), mb.score(b, u, v, seen=seen))
 
 
