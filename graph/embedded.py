@@ -12,7 +12,7 @@ may hold a store for writing at a time; others then get a clear "store in use" e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, LiteralString
 
@@ -347,8 +347,9 @@ class EmbeddedStore(StoreBase):
         # up once per distinct id
         known = db.sql("SELECT id, nid FROM enterprises").to_arrow_table()
         ids, nids = known["id"].combine_chunks(), known["nid"].combine_chunks()
-        src = _nids_of(table["supplier"], ids, nids)
-        dst = _nids_of(table["customer"], ids, nids)
+        seen: list[tuple[pa.Array, pa.Array]] = []
+        src = _nids_of(table["supplier"], ids, nids, seen)
+        dst = _nids_of(table["customer"], ids, nids, seen)
         staged = table.append_column("row", pa.array(np.arange(table.num_rows)))
         db.register("s_sup", staged.append_column("src", src).append_column("dst", dst))
         self._nid_problems(
@@ -589,15 +590,22 @@ class EmbeddedStore(StoreBase):
             f" ON CONFLICT ({key_list}) {action}"
         )
 
-    def table(self, name: str) -> pa.Table:
+    def table(self, name: str, columns: Sequence[str] | None = None) -> pa.Table:
         """One whole logical table with enterprise ids (``makes``, ``product_links``,
         ``industries``, ``industry_links``, ``memberships`` ...), for chain mapping and
-        derivation. Use views for analysis of firms and links."""
+        derivation; only ``columns`` of it when given (of enterprises, only those are read).
+        Use views for analysis of firms and links."""
         queries = _export_queries()
         if name not in queries:
             raise BadInputError(f"no table {name!r}; tables: {', '.join(sorted(queries))}")
         query, schema = queries[name]
-        return _arrow(self._db, query).cast(schema)
+        if columns is None:
+            return _arrow(self._db, query).cast(schema)
+        wanted = _columns_of(schema, columns)
+        if name == "enterprises":
+            query = "SELECT " + ", ".join(wanted.names) + " FROM enterprises ORDER BY nid"
+            return _arrow(self._db, query).cast(wanted)
+        return _arrow(self._db, query).cast(schema).select(wanted.names)
 
     def upsert_projects(self, projects: Iterable[Project]) -> WriteSummary:
         """Store projects (replacing earlier versions by id) in one transaction."""
@@ -1067,6 +1075,14 @@ class EmbeddedStore(StoreBase):
                 yield GraphBatch(**{name: pa.Table.from_batches([rb]).cast(schema)})
 
 
+def _columns_of(schema: pa.Schema, columns: Sequence[str]) -> pa.Schema:
+    """The fields ``columns`` of a table's schema, in that order (an unknown name is an error)."""
+    unknown = [c for c in columns if c not in schema.names]
+    if unknown:
+        raise BadInputError(f"no column {unknown[0]!r}; columns: {', '.join(schema.names)}")
+    return pa.schema([schema.field(c) for c in columns])
+
+
 def _export_queries() -> dict[str, tuple[str, pa.Schema]]:
     """How each batch table is read back with enterprise ids instead of nids, in a stable order."""
     ent_cols = ", ".join(ENTERPRISES.names)
@@ -1132,15 +1148,33 @@ def _count(
     return int(rows[0][0]) if rows else 0
 
 
-def _nids_of(col: pa.ChunkedArray | pa.Array, ids: pa.Array, nids: pa.Array) -> pa.Array:
+def _nids_of(
+    col: pa.ChunkedArray | pa.Array, ids: pa.Array, nids: pa.Array,
+    seen: list[tuple[pa.Array, pa.Array]] | None = None,
+) -> pa.Array:  # fmt: skip
     """The nid of each enterprise id of ``col`` (null where unknown); a dictionary-encoded
-    column is looked up once per dictionary value and its positions taken."""
+    column is looked up once per dictionary value and its positions taken. A dictionary that
+    is ``ids`` itself, in the same order (a loader's positions into the stored ids), needs no
+    lookup; ``seen`` keeps the dictionaries already looked up, for the other column."""
     if pa.types.is_dictionary(col.type):
         coded = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         assert isinstance(coded, pa.DictionaryArray)
-        of_value = nids.take(pc.index_in(coded.dictionary, value_set=ids))
+        of_value = _nids_of_values(coded.dictionary, ids, nids, [] if seen is None else seen)
         return of_value.take(coded.indices)
     found: pa.Array = nids.take(pc.index_in(col, value_set=ids))
+    return found
+
+
+def _nids_of_values(
+    values: pa.Array, ids: pa.Array, nids: pa.Array, seen: list[tuple[pa.Array, pa.Array]]
+) -> pa.Array:
+    """The nid of each of ``values`` (distinct ids), from ``seen`` when the same values were
+    looked up before, else by one hash lookup (none when ``values`` equals ``ids``)."""
+    for done, found in seen:
+        if done is values or done.equals(values):
+            return found
+    found = nids if values.equals(ids) else nids.take(pc.index_in(values, value_set=ids))
+    seen.append((values, found))
     return found
 
 

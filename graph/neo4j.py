@@ -1112,16 +1112,22 @@ class Neo4jStore(StoreBase):
             if buffer:
                 yield GraphBatch(**{name: _table(buffer, schema)})
 
-    def table(self, name: str) -> pa.Table:
+    def table(self, name: str, columns: Sequence[str] | None = None) -> pa.Table:
         """One whole logical table with enterprise ids (``makes``, ``product_links``,
         ``industries``, ``industry_links``, ``memberships`` ...), for chain mapping and
-        derivation. Use views for analysis of firms and links."""
+        derivation; only ``columns`` of it when given. Use views for analysis of firms and
+        links."""
         if name not in _EXPORT_SCHEMAS:
             raise BadInputError(f"no table {name!r}; tables: {', '.join(sorted(_EXPORT_SCHEMAS))}")
+        schema = _EXPORT_SCHEMAS[name]
+        unknown = [c for c in columns or () if c not in schema.names]
+        if unknown:
+            raise BadInputError(f"no column {unknown[0]!r}; columns: {', '.join(schema.names)}")
         rows: list[Row] = []
         for page in self._table_pages(name, 100_000):
             rows.extend(page)
-        return _table(rows, _EXPORT_SCHEMAS[name])
+        table = _table(rows, schema)
+        return table if columns is None else table.select(list(columns))
 
     def _table_pages(self, name: str, batch_rows: int) -> Iterator[list[Row]]:
         """The rows of one table in order, a page at a time (each page one read transaction)."""

@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -163,7 +163,7 @@ class GraphStore(Protocol):
     def counts(self) -> StoreCounts: ...
     def local_count(self, home_region: str) -> int: ...
     def export_tables(self, batch_rows: int = 100_000) -> Iterator[GraphBatch]: ...
-    def table(self, name: str) -> pa.Table: ...
+    def table(self, name: str, columns: Sequence[str] | None = None) -> pa.Table: ...
 
 
 class StoreBase:

@@ -30,7 +30,7 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -58,15 +58,20 @@ __all__ = [
     "stock_id",
 ]
 
-_SEP = "[ \t\n\r\f\v,.&]"
-_EN_SUFFIX = (
-    rf"(?:{_SEP}+(?:co|company|corp|corporation|inc|incorporated|ltd|limited|llc|plc|gmbh"
-    rf"|group|holdings))+{_SEP}*$"
-)
+_SEP_CHARS = " \t\n\r\f\v,.&"
+_SEP = f"[{_SEP_CHARS}]"
+_EN_WORDS = ("co", "company", "corp", "corporation", "inc", "incorporated", "ltd", "limited",
+             "llc", "plc", "gmbh", "group", "holdings")  # fmt: skip
+_EN_SUFFIX = rf"(?:{_SEP}+(?:{'|'.join(_EN_WORDS)}))+{_SEP}*$"
 _CN_SUFFIX = "(?:股份有限公司|有限责任公司|有限公司|股份公司|集团公司|总公司|公司|集团)+$"
 _EN_RE = re.compile(_EN_SUFFIX)
 _PUNCT_RE = re.compile(r"[\W_]+")
 _CN_RE = re.compile(_CN_SUFFIX)
+# what the vectorised steps test first (see ``normalise_names``): characters NFKC keeps as
+# they are, and the last letter of each English suffix word
+_NFKC_STABLE = r"^[\x{20}-\x{7e}\x{4e00}-\x{9fff}]*$"
+_EN_LAST = pa.array(sorted({w[-1] for w in _EN_WORDS}), pa.string())
+_NOT_WORD = r"[^\pL\pN]"
 _STOCK_RE = re.compile(r"^(\d{6})(?:\.(?:SH|SZ|BJ|SS))?$", re.IGNORECASE)
 _STOCK_RE2 = r"^(?P<d>\d{6})(?:\.(?i:SH|SZ|BJ|SS))?$"
 _NULL = pa.scalar(None, pa.string())
@@ -82,13 +87,36 @@ def normalise_name(name: str) -> str:
 
 
 def normalise_names(names: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
-    """:func:`normalise_name` of every value, vectorised (nulls stay null)."""
-    text = pc.utf8_lower(pc.utf8_normalize(names, form="NFKC"))
-    text = pc.replace_substring_regex(text, _EN_SUFFIX, "")
-    bare = pc.replace_substring_regex(text, r"[^\pL\pN]+", "")
+    """:func:`normalise_name` of every value, vectorised (nulls stay null).
+
+    Each step runs only on the values it can change, found by a cheaper test first: NFKC on
+    values with a character outside printable ASCII and the CJK unified ideographs (which NFKC
+    leaves as they are); the English suffixes on values whose last letter, past trailing
+    separators, can end one; the punctuation on values that hold some."""
+    text = _array(names)
+    stable = _mask(pc.match_substring_regex(text, _NFKC_STABLE))
+    text = _where(text, ~stable & _mask(pc.is_valid(text)),
+                  lambda part: pc.utf8_normalize(part, form="NFKC"))  # fmt: skip
+    text = _array(pc.utf8_lower(text))
+    last = pc.utf8_slice_codeunits(pc.utf8_rtrim(text, characters=_SEP_CHARS), start=-1)
+    text = _where(text, _mask(pc.is_in(last, value_set=_EN_LAST)),
+                  lambda part: pc.replace_substring_regex(part, _EN_SUFFIX, ""))  # fmt: skip
+    bare = _where(text, _mask(pc.match_substring_regex(text, _NOT_WORD)),
+                  lambda part: pc.replace_substring_regex(part, _NOT_WORD + "+", ""))  # fmt: skip
     stripped = pc.replace_substring_regex(bare, _CN_SUFFIX, "")
     out = pc.if_else(pc.equal(stripped, ""), bare, stripped)
     return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
+
+
+def _where(values: pa.Array, rows: np.ndarray, step: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``values`` with ``step`` applied to the values where ``rows`` holds (one take each way)."""
+    at = np.flatnonzero(rows)
+    if not len(at):
+        return values
+    changed = _array(step(values.take(pa.array(at))))
+    order = np.arange(len(values), dtype=np.int64)
+    order[at] = len(values) + np.arange(len(at), dtype=np.int64)
+    return pa.concat_arrays([values, changed.cast(values.type)]).take(pa.array(order))
 
 
 def stock_id(code: str) -> str | None:
@@ -382,8 +410,9 @@ class EnterpriseIndex:
 
     @classmethod
     def of_store(cls, store: GraphStore) -> EnterpriseIndex:
-        """The firms of a store (one row per id)."""
-        return cls(store.table("enterprises"), distinct_ids=True)
+        """The firms of a store (one row per id); only the columns an index uses are read."""
+        return cls(store.table("enterprises", ["id", "name", "aliases", "credit_code"]),
+                   distinct_ids=True)  # fmt: skip
 
     @classmethod
     def empty(cls) -> EnterpriseIndex:

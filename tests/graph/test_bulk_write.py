@@ -132,3 +132,35 @@ def test_blank_is_empty_after_trimming(values: list[str | None]) -> None:
     col = pa.array(values, pa.string())
     trimmed = pc.or_(pc.is_null(col), pc.equal(pc.utf8_trim_whitespace(col), ""))
     assert _blank(col).to_pylist() == pc.fill_null(trimmed, True).to_pylist()
+
+
+@given(st.lists(st.integers(min_value=0, max_value=5), max_size=30), st.booleans())
+def test_nids_of_encoded_ends_agree_with_a_lookup_per_end(picks: list[int], same: bool) -> None:
+    from chainscout.graph.embedded import _nids_of
+
+    ids = pa.array(["a", "b", "c", "d"], pa.string())
+    nids = pa.array([7, 3, 9, 1], pa.int32())
+    # a dictionary that is the stored ids in their order, or another one (with an unknown id)
+    values = ids if same else pa.array(["d", "x", "b", "a", "c", "b2"], pa.string())
+    at = pa.array([p % len(values) for p in picks], pa.int32())
+    coded = pa.DictionaryArray.from_arrays(at, values)
+    seen: list[tuple[pa.Array, pa.Array]] = []
+    expected = nids.take(pc.index_in(coded.cast(pa.string()), value_set=ids)).to_pylist()
+    assert _nids_of(coded, ids, nids, seen).to_pylist() == expected
+    assert _nids_of(coded, ids, nids, seen).to_pylist() == expected  # the second column
+    assert len(seen) == 1
+
+
+def test_table_columns_are_those_of_the_whole_table(tmp_path: Path) -> None:
+    from chainscout.graph.errors import BadInputError
+
+    demo = generate_demo(DemoSpec(firms=60, links_per_firm=2.0))
+    with EmbeddedStore(tmp_path / "s.duckdb") as store:
+        store.write(GraphBatch(enterprises=demo.batch.enterprises, supplies=demo.batch.supplies))
+        cols = ["id", "name", "aliases", "credit_code"]
+        assert store.table("enterprises", cols).equals(store.table("enterprises").select(cols))
+        assert store.table("supplies", ["customer"]).equals(
+            store.table("supplies").select(["customer"])
+        )
+        with pytest.raises(BadInputError):
+            store.table("enterprises", ["nid"])
