@@ -428,6 +428,10 @@ def _failed(view: ChainView, s: _Scored) -> BoolArray:
     return np.asarray(failed[s.cand])
 
 
+#: Twice the largest gap between a shown score and the exact one, with room for float error.
+_SHOWN_MARGIN = 1e-3
+
+
 def _shown(
     values: npt.NDArray[np.float64], weights: dict[str, float]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -454,13 +458,21 @@ def _order(
     sorts the million. View rows are in id order, so sorting by row breaks the last ties.
     """
     pos = np.arange(len(s.cand), dtype=np.int64) if among is None else among
-    _, shown = _shown(s.values[pos], weights)
-    score = np.rint(shown * 1e4).astype(np.int64)
     if first is not None and first < len(pos):
         if first <= 0:
             return np.zeros(0, dtype=np.int64)
-        kth = np.partition(score, len(score) - first)[len(score) - first]
-        keep = score >= kth  # the best ``first`` and everything tied with the last of them
+        # A shown score is within 3.5e-4 of the exact one (seven roundings to 4 decimals), so
+        # the best ``first`` by shown score, and all tied with them, are among the candidates
+        # whose exact score is within twice that of the ``first``-th best exact score.
+        w = np.array([weights[f] for f in FACTORS])
+        exact = s.values[pos] @ w
+        kth = np.partition(exact, len(exact) - first)[len(exact) - first]
+        pos = pos[exact >= kth - _SHOWN_MARGIN]
+    _, shown = _shown(s.values[pos], weights)
+    score = np.rint(shown * 1e4).astype(np.int64)
+    if first is not None and first < len(pos):
+        kth_shown = np.partition(score, len(score) - first)[len(score) - first]
+        keep = score >= kth_shown  # the best ``first`` and everything tied with the last
         pos, score = pos[keep], score[keep]
     revenue = np.nan_to_num(view.revenue[s.cand[pos]], nan=-1.0)
     ordered = pos[np.lexsort((pos, -revenue, -score))]

@@ -980,41 +980,25 @@ class EmbeddedStore(StoreBase):
                 f" ({tag_sum})::BIGINT AS tag_bits, e.energy_intensity, {local_sql} AS local,"
                 " (CASE e.env_rating WHEN 'A' THEN 1 WHEN 'B' THEN 2 WHEN 'C' THEN 3"
                 "  WHEN 'D' THEN 4 ELSE 0 END)::TINYINT AS env, e.rd_share"
-                " FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid",
+                " FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.id",
                 {**tag_params, **local_params},
             )
-            # rows are in id order: sorting the nids alone is cheaper than sorting every column
-            by_id = _arrow(
-                db,
-                "SELECT e.nid FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid"
-                " ORDER BY e.id",
-            )["nid"].to_numpy()
             links = self._view_links(in_view, len(ent))
         finally:
             db.unregister("v_nodes")
-        row_of = np.full(int(by_id.max()) + 1 if len(by_id) else 0, -1, dtype=np.int64)
-        row_of[by_id] = np.arange(len(by_id))
-        place = row_of[ent["nid"].to_numpy()]  # the row of each fetched firm
-
-        def rows(values: np.ndarray) -> np.ndarray:
-            out = np.empty_like(values)
-            out[place] = values
-            return out
-
-        def column(name: str) -> np.ndarray:
-            return rows(ent[name].to_numpy(zero_copy_only=False))
-
-        ids = column("id")
-        local = np.asarray(column("local"), dtype=bool)
+        ent_nid = ent["nid"].to_numpy()
+        local = np.asarray(ent["local"].to_numpy(zero_copy_only=False), dtype=bool)
         landed = self._landed(home)
         if landed:  # a project in production makes its firm local to the home region
-            local = local | np.isin(ids, landed)
+            local = local | np.isin(ent["id"].to_numpy(zero_copy_only=False), landed)
+        row_of = np.full(int(ent_nid.max()) + 1 if len(ent_nid) else 0, -1, dtype=np.int64)
+        row_of[ent_nid] = np.arange(len(ent_nid))
         return ChainView.from_arrays(
             chain=chain,
             home_region=home,
-            ids=ids,
-            names=column("name"),
-            regions=column("region"),
+            ids=ent["id"].to_numpy(zero_copy_only=False),
+            names=ent["name"].to_numpy(zero_copy_only=False),
+            regions=ent["region"].to_numpy(zero_copy_only=False),
             segment_ids=segment_ids,
             member_firm=row_of[mem["nid"].to_numpy()],
             member_segment=mem["position"].to_numpy(),
@@ -1022,12 +1006,12 @@ class EmbeddedStore(StoreBase):
             supplier=row_of[links["src"].to_numpy()],
             customer=row_of[links["dst"].to_numpy()],
             is_local=local,
-            revenue=rows(_floats(ent["revenue"])),
-            employees=rows(_floats(ent["employees"])),
-            tag_bits=column("tag_bits"),
-            energy_intensity=rows(_floats(ent["energy_intensity"])),
-            env_rating=column("env"),
-            rd_share=rows(_floats(ent["rd_share"])),
+            revenue=_floats(ent["revenue"]),
+            employees=_floats(ent["employees"]),
+            tag_bits=ent["tag_bits"].to_numpy(),
+            energy_intensity=_floats(ent["energy_intensity"]),
+            env_rating=ent["env"].to_numpy(),
+            rd_share=_floats(ent["rd_share"]),
             link_share=_floats(links["share"]),
             link_volume=_floats(links["volume"]),
             link_confidence=links["confidence"].to_numpy(),
