@@ -33,9 +33,11 @@ from chainscout.graph.view import ChainView
 __all__ = [
     "SegmentInfo",
     "ancestor_matrix",
+    "chain_shares",
     "has_firms_abroad",
     "rolled_by_firm",
     "rolled_membership",
+    "segment_firm_counts",
     "segment_infos",
 ]
 
@@ -117,6 +119,28 @@ def has_firms_abroad(view: ChainView) -> bool:
         distinct = set(view.regions.tolist())  # a few thousand codes among a million firms
         facts["abroad"] = any(isinstance(c, str) and len(c) == 2 and c != "CN" for c in distinct)
     return bool(facts["abroad"])
+
+
+def chain_shares(view: ChainView) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Per firm: its business share in the chain (its memberships added, capped at 1), and
+    whether it has a membership at all. Facts of the membership alone, kept with the view."""
+    facts = _facts(view)
+    if "chain_shares" not in facts:
+        base = view.membership
+        share = np.minimum(base @ np.ones(base.shape[1]), 1.0)
+        facts["chain_shares"] = (share, base.indptr[1:] > base.indptr[:-1])
+    out: tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]] = facts["chain_shares"]
+    return out
+
+
+def segment_firm_counts(view: ChainView) -> npt.NDArray[np.int64]:
+    """Per segment: its firms, those of its sub-segments included (each firm once)."""
+    facts = _facts(view)
+    if "firm_counts" not in facts:
+        by_firm = rolled_by_firm(view)
+        facts["firm_counts"] = np.bincount(by_firm.indices, minlength=view.n_segments)
+    out: npt.NDArray[np.int64] = facts["firm_counts"]
+    return out
 
 
 def rolled_membership(view: ChainView) -> sparse.csr_array:

@@ -57,7 +57,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chainscout.graph.view import ChainView
 
-from ._segments import has_firms_abroad, rolled_by_firm, segment_infos
+from ._segments import (
+    chain_shares,
+    has_firms_abroad,
+    rolled_by_firm,
+    segment_firm_counts,
+    segment_infos,
+)
 
 __all__ = [
     "GapRule",
@@ -205,13 +211,11 @@ def gap_table(
     """
     th = thresholds or GapThresholds()
     infos = segment_infos(view)
-    base = view.membership  # firm x segment
     n = view.n_firms
     known = ~np.isnan(view.revenue)
 
     # chain totals: each firm once, its shares capped at 1
-    firm_share = np.minimum(base @ np.ones(base.shape[1]), 1.0)
-    in_chain = base.indptr[1:] > base.indptr[:-1]
+    firm_share, in_chain = chain_shares(view)
     n_chain = int(in_chain.sum())
     if size_basis is None:
         known_chain = int((in_chain & known).sum())
@@ -226,7 +230,7 @@ def gap_table(
     m = view.n_segments
     local_rows = np.flatnonzero(view.is_local)
     local_part = by_firm[local_rows]
-    firms = np.bincount(by_firm.indices, minlength=m)
+    firms = segment_firm_counts(view)
     local_firms = np.bincount(local_part.indices, minlength=m)
     unknown_firms = np.bincount(by_firm[np.flatnonzero(~known)].indices, minlength=m)
     rev_known = firms - unknown_firms
