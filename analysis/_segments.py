@@ -157,12 +157,16 @@ def rolled_membership(view: ChainView) -> sparse.csr_array:
 
 def rolled_by_firm(view: ChainView) -> sparse.csr_array:
     """:func:`rolled_membership` firm-major (firms x segments, CSR); the view's own
-    :attr:`ChainView.membership` when the chain has no sub-segments."""
+    :attr:`ChainView.membership` when the chain has no sub-segments. Built from the firm-major
+    memberships directly: one product with the small segment-ancestor matrix."""
     if not any(i.children for i in segment_infos(view)):
         return view.membership
     facts = _facts(view)
     if "rolled_by_firm" not in facts:
-        by_firm = sparse.csr_array(rolled_membership(view).T)
+        rolled = sparse.csr_array(view.membership @ ancestor_matrix(view).T)
+        rolled.sum_duplicates()
+        data: npt.NDArray[np.float64] = np.minimum(rolled.data, 1.0)
+        by_firm = sparse.csr_array((data, rolled.indices, rolled.indptr), shape=rolled.shape)
         by_firm.sort_indices()
         facts["rolled_by_firm"] = by_firm
     out: sparse.csr_array = facts["rolled_by_firm"]
@@ -170,13 +174,8 @@ def rolled_by_firm(view: ChainView) -> sparse.csr_array:
 
 
 def _rolled(view: ChainView) -> sparse.csr_array:
-    infos = segment_infos(view)
-    base = view.membership_by_segment
-    if not any(i.children for i in infos):
-        return base
-    rolled = sparse.csr_array(ancestor_matrix(view) @ base)
-    rolled.sum_duplicates()
-    data: npt.NDArray[np.float64] = np.minimum(rolled.data, 1.0)
-    out = sparse.csr_array((data, rolled.indices, rolled.indptr), shape=rolled.shape)
+    if not any(i.children for i in segment_infos(view)):
+        return view.membership_by_segment
+    out = sparse.csr_array(rolled_by_firm(view).T)
     out.sort_indices()
     return out
