@@ -331,9 +331,7 @@ def neighbourhood(
     for _hop in range(1, hops + 1):
         if len(frontier) == 0:
             break
-        out = csr_positions(view.out_indptr, frontier)
-        inn = csr_positions(view.in_indptr, frontier)
-        reached = np.concatenate([view.out_indices[out], view.in_indices[inn]])
+        reached = view.partners_of(frontier)
         nxt = _distinct(reached[~visited[reached]], view.n_firms)
         if budget is not None:
             room = budget - held

@@ -594,14 +594,10 @@ def _pull(view: ChainView, leaders: npt.NDArray[np.int64]) -> npt.NDArray[np.flo
     every link of a local firm counts 1 for its partner, and the links of local leaders count
     2 more. The counts of local firms themselves mean nothing and are never used.
     """
-    local = np.flatnonzero(view.is_local)
-    local_leaders = leaders[view.is_local[leaders]]
-    pull = np.zeros(view.n_firms)
-    for indptr, indices in ((view.out_indptr, view.out_indices), (view.in_indptr, view.in_indices)):
-        pull += np.bincount(indices[csr_positions(indptr, local)], minlength=view.n_firms)
-        partners = indices[csr_positions(indptr, local_leaders)]
-        pull += 2.0 * np.bincount(partners, minlength=view.n_firms)
-    return pull
+    n = view.n_firms
+    every = np.bincount(view.partners_of(np.flatnonzero(view.is_local)), minlength=n)
+    leading = np.bincount(view.partners_of(leaders[view.is_local[leaders]]), minlength=n)
+    return np.asarray(every + 2.0 * leading, dtype=np.float64)
 
 
 def _factor_values(

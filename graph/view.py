@@ -215,6 +215,16 @@ class ChainView:
         in_pos = csr_positions(self.in_indptr, rows)
         return np.unique(np.concatenate([out_pos, self.in_links[in_pos].astype(np.int64)]))
 
+    def partners_of(self, rows: IntArray) -> IndexArray:
+        """Rows at the other end of every link of ``rows``: the customers of each row, then the
+        suppliers of each, one entry per link (a partner of several rows appears again)."""
+        return np.concatenate(
+            [
+                self.out_indices[csr_positions(self.out_indptr, rows)],
+                self.in_indices[csr_positions(self.in_indptr, rows)],
+            ]
+        )
+
     def suppliers_of(self, firm: int) -> IndexArray:
         """Rows of the firms that supply ``firm``."""
         return self.in_indices[self.in_indptr[firm] : self.in_indptr[firm + 1]]
