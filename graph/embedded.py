@@ -45,6 +45,7 @@ from .tables import (
     PRODUCT_LINKS,
     SUPPLIES,
     GraphBatch,
+    encoded_text,
     enterprises_to_models,
     supplies_to_models,
 )
@@ -1140,9 +1141,8 @@ def _nids_of(
     column is looked up once per dictionary value and its positions taken. A dictionary that
     is ``ids`` itself, in the same order (a loader's positions into the stored ids), needs no
     lookup; ``seen`` keeps the dictionaries already looked up, for the other column."""
-    if pa.types.is_dictionary(col.type):
-        coded = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-        assert isinstance(coded, pa.DictionaryArray)
+    coded = encoded_text(col)
+    if coded is not None:
         of_value = _nids_of_values(coded.dictionary, ids, nids, [] if seen is None else seen)
         return of_value.take(coded.indices)
     found: pa.Array = nids.take(pc.index_in(col, value_set=ids))

@@ -58,6 +58,7 @@ __all__ = [
     "GraphBatch",
     "bad_credit_codes",
     "batch_from_models",
+    "encoded_text",
     "enterprises_to_models",
     "invalid_credit_codes",
     "invalid_regions",
@@ -331,7 +332,7 @@ def plain_strings(table: pa.Table) -> pa.Table:
     return table
 
 
-def _encoded(col: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray | None:
+def encoded_text(col: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray | None:
     """The column as one dictionary array when it is dictionary-encoded, else None."""
     if not pa.types.is_dictionary(col.type):
         return None
@@ -349,7 +350,7 @@ def _blank(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
 def _same(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     """Element-wise equality of two text columns; for two encoded over one dictionary, on
     their positions."""
-    da, db = _encoded(a), _encoded(b)
+    da, db = encoded_text(a), encoded_text(b)
     if da is not None and db is not None and da.dictionary.equals(db.dictionary):
         return pc.equal(da.indices, db.indices)
     return pc.equal(a, b)
@@ -388,7 +389,7 @@ def _flag(
 def _require(found: list[Problem], table: pa.Table, name: str, cols: list[str]) -> None:
     for col in cols:
         c = table[col]
-        coded = _encoded(c)
+        coded = encoded_text(c)
         if coded is not None:  # check each distinct value once
             blank = np.asarray(pc.fill_null(_blank(coded.dictionary), True).to_numpy(
                 zero_copy_only=False), dtype=bool)  # fmt: skip
