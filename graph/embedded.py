@@ -63,15 +63,20 @@ _ENT_COLUMNS: LiteralString = """nid INTEGER NOT NULL, id VARCHAR NOT NULL, name
     env_rating VARCHAR, rd_share DOUBLE, source VARCHAR"""
 _SUP_COLUMNS: LiteralString = """src INTEGER NOT NULL, dst INTEGER NOT NULL, share DOUBLE,
     volume DOUBLE, source VARCHAR, since DATE, seen DATE[], confidence VARCHAR NOT NULL"""
-_KEYED: dict[str, tuple[LiteralString, LiteralString]] = {
+# The tables a first write fills in one INSERT, and their keys. Links carry no primary key:
+# nothing looks a link up by its pair, and the writes keep one row per pair themselves (a
+# batch's repeated pairs fold into one; a later batch updates the pairs stored and inserts
+# only the others). The key's index cost more than the rest of a first write of 5,000,000
+# links (about 3 s at commit).
+_KEYED: dict[str, tuple[LiteralString, LiteralString | None]] = {
     "enterprises": (_ENT_COLUMNS, "id"),
-    "supplies": (_SUP_COLUMNS, "src, dst"),
+    "supplies": (_SUP_COLUMNS, None),
 }
 
 _SCHEMA: list[LiteralString] = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
     "CREATE TABLE IF NOT EXISTS enterprises (" + _ENT_COLUMNS + ", PRIMARY KEY (id))",
-    "CREATE TABLE IF NOT EXISTS supplies (" + _SUP_COLUMNS + ", PRIMARY KEY (src, dst))",
+    "CREATE TABLE IF NOT EXISTS supplies (" + _SUP_COLUMNS + ")",
     """CREATE TABLE IF NOT EXISTS memberships (
         nid INTEGER NOT NULL, segment VARCHAR NOT NULL, share DOUBLE NOT NULL,
         PRIMARY KEY (nid, segment))""",
@@ -262,15 +267,16 @@ class EmbeddedStore(StoreBase):
     def _into_empty(self, name: LiteralString, insert: LiteralString) -> None:
         """Fill the empty table ``name`` with one ``INSERT`` (``insert``, which names the table)
         inside the write's transaction: the table is made again without its primary key, filled,
-        and given the key afterwards. DuckDB then builds the key's index from the whole column
-        at commit instead of growing it row by row, and still refuses a duplicate key; a
-        rollback restores the table as it was."""
+        and given the key afterwards (when it has one). DuckDB then builds the key's index from
+        the whole column at commit instead of growing it row by row, and still refuses a
+        duplicate key; a rollback restores the table as it was."""
         columns, key = _KEYED[name]
         db = self._db
         db.execute("DROP TABLE " + name)
         db.execute("CREATE TABLE " + name + " (" + columns + ")")
         db.execute(insert)
-        db.execute("ALTER TABLE " + name + " ADD PRIMARY KEY (" + key + ")")
+        if key is not None:
+            db.execute("ALTER TABLE " + name + " ADD PRIMARY KEY (" + key + ")")
 
     def _write_enterprises(
         self, table: pa.Table, given: dict[str, int], new: dict[str, int], upd: dict[str, int]

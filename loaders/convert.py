@@ -29,6 +29,7 @@ __all__ = ["Converted", "bad_credit_codes", "convert", "flag", "missing", "repla
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _INTEGER = r"^[+-]?\d+(\.0*)?$"
 _LIST_SPLIT = r"\s*[;；,，、|]\s*"
+_NO_TEXT = pa.scalar(None, pa.string())
 
 
 class Converted:
@@ -131,22 +132,42 @@ def _number(
     conv: Converted, rej: Rejections, name: str, text: pa.Array, type_: pa.DataType,
     scale: float | None,
 ) -> pa.Array:  # fmt: skip
-    clean = pc.replace_substring_regex(text, r"[,，\s]", "")
-    percent = pc.fill_null(pc.ends_with(clean, "%"), False)
-    clean = pc.replace_substring_regex(clean, r"[%％]$", "")
+    """Numbers from text cells. Cells that are plain numbers already (most of a column
+    exported by a database) are cast at once; only the others lose their thousands
+    separators, spaces and percent signs first."""
     integer = pa.types.is_integer(type_)
-    ok = pc.match_substring_regex(clean, _INTEGER if integer else _NUMBER)
-    bad = pc.and_(pc.is_valid(clean), pc.invert(pc.fill_null(ok, False)))
-    why = "is not a whole number" if integer else "is not a number"
-    flag(conv, rej, bad, "not_a_number", name, why)
-    good = pc.if_else(pc.fill_null(ok, False), clean, pa.scalar(None, pa.string()))
-    values = pc.cast(good, pa.float64())
-    values = pc.if_else(percent, pc.divide(values, 100.0), values)
+    pattern = _INTEGER if integer else _NUMBER
+    plain = pc.fill_null(pc.match_substring_regex(text, pattern), False)
+    values = pc.cast(pc.if_else(plain, text, _NO_TEXT), pa.float64())
+    odd = np.flatnonzero(_bools(pc.and_(pc.is_valid(text), pc.invert(plain))))
+    if len(odd):
+        values = replace_rows(values, odd, _written_numbers(conv, rej, name, text, odd, pattern,
+                                                            integer))  # fmt: skip
     if scale is not None:
         values = pc.multiply(values, scale)
     if integer:
         return _chunk(pc.cast(pc.round(values), type_))
     return _chunk(values)
+
+
+def _written_numbers(
+    conv: Converted, rej: Rejections, name: str, text: pa.Array, rows: np.ndarray,
+    pattern: str, integer: bool,
+) -> pa.Array:  # fmt: skip
+    """The numbers of the cells at ``rows`` written with separators (``1,234``, ``1 234``) or
+    as percentages (``35%``); a cell that is still no number rejects its row."""
+    cells = text.take(pa.array(rows))
+    clean = pc.replace_substring_regex(cells, r"[,，\s]", "")
+    percent = pc.fill_null(pc.ends_with(clean, "%"), False)
+    percent = pc.or_(percent, pc.fill_null(pc.ends_with(clean, "％"), False))
+    clean = pc.replace_substring_regex(clean, r"[%％]$", "")
+    ok = pc.fill_null(pc.match_substring_regex(clean, pattern), False)
+    bad = np.zeros(len(text), dtype=bool)
+    bad[rows[~_bools(ok)]] = True
+    why = "is not a whole number" if integer else "is not a number"
+    flag(conv, rej, bad, "not_a_number", name, why)
+    values = pc.cast(pc.if_else(ok, clean, _NO_TEXT), pa.float64())
+    return pc.if_else(percent, pc.divide(values, 100.0), values)
 
 
 _DATE_FORMS = (

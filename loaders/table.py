@@ -54,6 +54,7 @@ from .identity import (
     normalise_names,
     pairs_within_groups,
 )
+from .lookup import positions_in
 from .mapping import KINDS, TABLE_OF_KIND, Mapping, load_mapping
 from .regions import RegionResolver, Resolution
 from .report import LoadReport, OnError, ProgressFn, Rejections
@@ -586,14 +587,14 @@ def _refs(
     each one's position in ``index.ids`` (null where unresolved). Exact ids are found with
     one hash lookup; only the distinct other values are resolved (``EnterpriseIndex.resolve``)."""
     col = conv.get(field_name)
-    pos = pc.index_in(col, value_set=index.ids)
+    pos = positions_in(col, index.ids)
     unknown = _mask(pc.and_(pc.is_valid(col), pc.is_null(pos)))
     ids = col
     ambiguous = np.zeros(len(col), dtype=bool)
     if unknown.any():
         uniq = pc.unique(col.filter(pa.array(unknown)))
         found, several = index.resolve(uniq)
-        at = pc.index_in(col, value_set=uniq)
+        at = positions_in(col, uniq)
         ids = pc.coalesce(pc.if_else(pc.is_valid(pos), col, _NULL), found.take(at))
         pos = pc.coalesce(pos, pc.index_in(found, value_set=index.ids).take(at))
         ambiguous = (

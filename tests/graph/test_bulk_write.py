@@ -70,7 +70,7 @@ def test_a_first_write_stores_what_an_upsert_stores(tmp_path: Path, batch: Graph
         assert sorted(_rows(bulk)["supplies"], key=str) == sorted(
             _rows(upsert)["supplies"], key=str
         )
-        assert _keys(bulk) == {("enterprises", "PRIMARY KEY"), ("supplies", "PRIMARY KEY")}
+        assert _keys(bulk) == {("enterprises", "PRIMARY KEY")}
     with EmbeddedStore(tmp_path / "bulk.duckdb") as reopened:
         assert reopened.counts().supplies == batch.supplies.num_rows
         assert reopened.write(batch).changed == 0  # the same batch again changes nothing
@@ -90,9 +90,23 @@ def test_a_failed_first_write_leaves_the_empty_store_as_it_was(
                 )
             )
         assert store.counts().enterprises == 0 and store.counts().supplies == 0
-        assert _keys(store) == {("enterprises", "PRIMARY KEY"), ("supplies", "PRIMARY KEY")}
+        assert _keys(store) == {("enterprises", "PRIMARY KEY")}
         store.write(batch)
         assert store.counts().supplies == batch.supplies.num_rows
+
+
+def test_links_stay_one_row_per_pair_without_a_key(tmp_path: Path, batch: GraphBatch) -> None:
+    # links carry no primary key: the writes themselves keep one row per (supplier, customer)
+    half = batch.supplies.num_rows // 2
+    twice = pa.concat_tables([batch.supplies.slice(0, half), batch.supplies.slice(0, 10)])
+    with EmbeddedStore(tmp_path / "pairs.duckdb") as store:
+        store.write(GraphBatch(enterprises=batch.enterprises, supplies=twice))
+        store.write(GraphBatch(supplies=batch.supplies.slice(half // 2)))
+        store.write(GraphBatch(supplies=batch.supplies))
+        rows, pairs = store._db.execute(
+            "SELECT count(*), count(DISTINCT (src, dst)) FROM supplies"
+        ).fetchone() or (0, 0)
+        assert rows == pairs == batch.supplies.num_rows == store.counts().supplies
 
 
 def test_encoded_link_ends_store_the_same_links(batch: GraphBatch) -> None:

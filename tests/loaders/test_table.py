@@ -196,6 +196,29 @@ def test_unit_in_header_converts(tmp_path: Path) -> None:
     assert firm["revenue"] == pytest.approx(15000.0) and firm["rd_share"] == pytest.approx(0.035)
 
 
+@pytest.mark.parametrize(
+    ("cell", "revenue"),
+    [
+        ("1234.5", 1234.5),
+        ("+12", 12.0),
+        (".5", 0.5),
+        ("1e3", 1000.0),
+        ("1,234.5", 1234.5),
+        ("1，234", 1234.0),
+        ("1 234", 1234.0),
+        ("35%", 0.35),
+        ("35％", 0.35),
+        ("2,500%", 25.0),
+    ],
+)
+def test_numbers_as_offices_write_them(tmp_path: Path, cell: str, revenue: float) -> None:
+    rows = [["甲公司", cell], ["乙公司", "7"]]
+    path = write_csv(tmp_path / "n.csv", ["企业名称", "营业收入"], rows)
+    firms = {f["name"]: f for f in _load_fresh(path)[0]["enterprises"].to_pylist()}
+    assert firms["甲公司"]["revenue"] == pytest.approx(revenue)
+    assert firms["乙公司"]["revenue"] == pytest.approx(7.0)
+
+
 def test_mapping_errors_are_clear(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[enterprises]\n"x" = "nonsense"\n', encoding="utf-8")
