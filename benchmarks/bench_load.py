@@ -64,6 +64,8 @@ def _chainscout(folder: str, out: Any) -> None:
     from chainscout.loaders.table import load_table
 
     store_path = Path(folder) / "bench.duckdb"
+    for left in (store_path, Path(folder) / "bench.duckdb.wal", Path(folder) / "decisions.csv"):
+        left.unlink(missing_ok=True)  # a kept folder: load into a fresh store again
     t0 = time.perf_counter()
     with open_store(store_path) as store:
         e = load_table(store, Path(folder) / "enterprises.csv", kind="enterprises",

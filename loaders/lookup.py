@@ -1,16 +1,19 @@
-"""Where each of millions of texts sits in a list of distinct texts (the link ends of a file
-among the known enterprise ids).
+"""Lookups and groupings of millions of texts: where each link end of a file sits among the
+known enterprise ids, and which normalised names a file gives to several ids.
 
 ``pyarrow.compute.index_in`` probes one hash table on one thread. When the values come in
 random order (the customer end of a links file) most probes miss the processor's caches, and
 5,000,000 probes into 1,000,000 ids take about 2 s. DuckDB's hash join partitions the work
-and uses every core; the same lookup takes about half as long. Small inputs keep
-``index_in``: starting a join costs more than it saves.
+and uses every core; the same lookup takes about half as long. Grouping 1,000,000 names to
+count their distinct ids takes DuckDB 0.24 s and Arrow's one-thread ``group_by`` 0.85 s. Small
+inputs stay in Arrow: starting a query costs more than it saves.
 
 Example:
     >>> import pyarrow as pa
     >>> positions_in(pa.array(["b", None, "x", "a"]), pa.array(["a", "b"])).to_pylist()
     [1, None, None, 0]
+    >>> shared_keys(pa.array(["x", "x", "y", "y"]), pa.array(["1", "2", "3", "3"])).to_pylist()
+    ['x']
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["positions_in"]
+__all__ = ["positions_in", "shared_keys"]
 
 JOIN_FROM = 500_000
-"""Values from which the lookup is a DuckDB join rather than ``index_in``."""
+"""Values from which a lookup or grouping is a DuckDB query rather than Arrow's own."""
 
 
 def positions_in(values: pa.Array | pa.ChunkedArray, keys: pa.Array) -> pa.Array:
@@ -44,3 +47,24 @@ def positions_in(values: pa.Array | pa.ChunkedArray, keys: pa.Array) -> pa.Array
     out = np.full(n, -1, dtype=np.int32)
     out[np.asarray(hits["row"], dtype=np.int64)] = np.asarray(hits["pos"], dtype=np.int32)
     return pa.array(out, type=pa.int32(), mask=out < 0)
+
+
+def shared_keys(keys: pa.Array | pa.ChunkedArray, ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The distinct keys that rows give to two or more distinct ids (rows where either is
+    null do not count), in no particular order."""
+    table = pa.table({"k": keys, "id": ids})
+    if len(table) < JOIN_FROM:
+        table = table.filter(pc.and_(pc.is_valid(table["k"]), pc.is_valid(table["id"])))
+        grouped = table.group_by("k").aggregate([("id", "count_distinct")])
+        found = grouped.filter(pc.greater(grouped["id_count_distinct"], 1))["k"]
+        return found.combine_chunks().cast(pa.string())
+    con = duckdb.connect()
+    try:
+        con.register("t", table)
+        found = con.sql(
+            "SELECT k FROM t WHERE k IS NOT NULL AND id IS NOT NULL"
+            " GROUP BY k HAVING count(DISTINCT id) > 1"
+        ).to_arrow_table()["k"]
+    finally:
+        con.close()
+    return found.combine_chunks().cast(pa.string())

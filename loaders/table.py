@@ -54,7 +54,7 @@ from .identity import (
     normalise_names,
     pairs_within_groups,
 )
-from .lookup import positions_in
+from .lookup import positions_in, shared_keys
 from .mapping import KINDS, TABLE_OF_KIND, Mapping, load_mapping
 from .regions import RegionResolver, Resolution
 from .report import LoadReport, OnError, ProgressFn, Rejections
@@ -333,9 +333,7 @@ def _needs_identity_look(
     good = ~bad & _mask(pc.and_(pc.is_valid(keys), pc.not_equal(keys, "")))
     has_id = _mask(pc.is_valid(own))
     table = pa.table({"k": keys, "id": own}).filter(pa.array(good & has_id))
-    grouped = table.group_by("k").aggregate([("id", "count_distinct")])
-    shared = grouped.filter(pc.greater(grouped["id_count_distinct"], 1))["k"]
-    parts = [shared.combine_chunks(), keys.filter(pa.array(good & ~has_id))]
+    parts = [shared_keys(table["k"], table["id"]), keys.filter(pa.array(good & ~has_id))]
     if index.size:
         parts.append(pc.unique(index.name_keys["key"]).cast(pa.string()))
     names = pc.unique(pa.concat_arrays([p.cast(pa.string()) for p in parts]))

@@ -124,7 +124,7 @@ def _read_delimited(p: Path, fmt: str, progress: ProgressFn | None) -> RawTable:
 
     read = pacsv.ReadOptions(
         encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
-        column_names=headers, skip_rows=1, block_size=16 << 20,
+        column_names=headers, skip_rows=1, block_size=4 << 20,
     )  # fmt: skip
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                invalid_row_handler=invalid)  # fmt: skip

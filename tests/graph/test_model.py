@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from chainscout.graph import (
     region_level,
 )
 from chainscout.graph.codes import ALPHABET, credit_code_check_char
+from chainscout.graph.tables import bad_credit_codes
 
 VALID_CODE = "91350100M000100Y43"
 
@@ -57,6 +59,28 @@ class TestCreditCode:
         code = body + credit_code_check_char(body)
         typo = code[:pos] + char + code[pos + 1 :]
         assert is_credit_code(typo) == (typo == code)
+
+    @given(
+        st.lists(
+            st.one_of(
+                st.none(),
+                st.text(alphabet=ALPHABET, min_size=17, max_size=17).map(
+                    lambda b: b + credit_code_check_char(b)
+                ),
+                st.text(alphabet=ALPHABET + "OI-", min_size=18, max_size=18),
+                st.text(alphabet=ALPHABET + "统一", max_size=20),
+            ),
+            max_size=12,
+        ),
+        st.integers(min_value=0, max_value=3),
+    )
+    def test_the_column_check_agrees_with_the_one_code_check(
+        self, codes: list[str | None], skip: int
+    ) -> None:
+        # sliced columns too: a column's bytes may start past its buffer's first byte
+        column = pa.array(["91350100M000100Y43"] * skip + codes, pa.string()).slice(skip)
+        expected = [c is not None and not is_credit_code(c) for c in codes]
+        assert bad_credit_codes(column).tolist() == expected
 
 
 class TestRegions:

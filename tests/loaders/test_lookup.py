@@ -27,3 +27,13 @@ def test_chunked_values_are_looked_up_whole(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(lookup, "JOIN_FROM", 0)
     values = pa.chunked_array([["b", "a"], ["c", None]])
     assert positions_in(values, pa.array(["a", "b"])).to_pylist() == [1, 0, None, None]
+
+
+@pytest.mark.parametrize("join_from", [0, lookup.JOIN_FROM])
+def test_shared_keys_are_those_under_several_ids(
+    monkeypatch: pytest.MonkeyPatch, join_from: int
+) -> None:
+    monkeypatch.setattr(lookup, "JOIN_FROM", join_from)
+    keys = pa.array(["甲", "甲", "乙", "乙", "丙", None, None, "丁", "丁"])
+    ids = pa.array(["1", "2", "3", "3", "4", "5", "6", "7", None])
+    assert sorted(lookup.shared_keys(keys, ids).to_pylist()) == ["甲"]
