@@ -43,6 +43,7 @@ import pyarrow.csv as pacsv
 from chainscout.graph.errors import BadInputError
 from chainscout.graph.store import GraphStore
 
+from .characters import character_kinds
 from .encoding import detect_encoding
 
 __all__ = [
@@ -67,9 +68,7 @@ _CN_SUFFIX = "(?:股份有限公司|有限责任公司|有限公司|股份公司
 _EN_RE = re.compile(_EN_SUFFIX)
 _PUNCT_RE = re.compile(r"[\W_]+")
 _CN_RE = re.compile(_CN_SUFFIX)
-# what the vectorised steps test first (see ``normalise_names``): characters NFKC keeps as
-# they are, and the last letter of each English suffix word
-_NFKC_STABLE = r"^[\x{20}-\x{7e}\x{4e00}-\x{9fff}]*$"
+# the last letter of each English suffix word (see ``normalise_names``)
 _EN_LAST = pa.array(sorted({w[-1] for w in _EN_WORDS}), pa.string())
 _NOT_WORD = r"[^\pL\pN]"
 _STOCK_RE = re.compile(r"^(\d{6})(?:\.(?:SH|SZ|BJ|SS))?$", re.IGNORECASE)
@@ -89,28 +88,37 @@ def normalise_name(name: str) -> str:
 def normalise_names(names: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
     """:func:`normalise_name` of every value, vectorised (nulls stay null).
 
-    Each step runs only on the values it can change, found by a cheaper test first: NFKC on
-    values with a character outside printable ASCII and the CJK unified ideographs (which NFKC
-    leaves as they are); the English suffixes on values whose last letter, past trailing
-    separators, can end one; the punctuation on values that hold some."""
+    Each step runs only on the values it can change, told by the kinds of character a value
+    holds (``loaders.characters``, one pass over the column's bytes): NFKC on values with a
+    character outside printable ASCII and the CJK unified ideographs (which NFKC leaves as
+    they are); lower-casing on those with a capital letter or an NFKC change; the English
+    suffixes on values with ASCII letters whose last letter, past trailing separators, can
+    end one; the punctuation on values with ASCII punctuation or other characters. Only the
+    Chinese suffixes are looked for in every value."""
     text = _array(names)
-    stable = _mask(pc.match_substring_regex(text, _NFKC_STABLE))
-    text = _where(text, ~stable & _mask(pc.is_valid(text)),
-                  lambda part: pc.utf8_normalize(part, form="NFKC"))  # fmt: skip
-    text = _array(pc.utf8_lower(text))
-    last = pc.utf8_slice_codeunits(pc.utf8_rtrim(text, characters=_SEP_CHARS), start=-1)
-    text = _where(text, _mask(pc.is_in(last, value_set=_EN_LAST)),
-                  lambda part: pc.replace_substring_regex(part, _EN_SUFFIX, ""))  # fmt: skip
-    bare = _where(text, _mask(pc.match_substring_regex(text, _NOT_WORD)),
-                  lambda part: pc.replace_substring_regex(part, _NOT_WORD + "+", ""))  # fmt: skip
+    kinds = character_kinds(text)
+    other = np.flatnonzero(kinds.other)
+    text = _where(text, other, lambda part: pc.utf8_normalize(part, form="NFKC"))
+    text = _where(text, np.flatnonzero(kinds.ascii_upper | kinds.other), pc.utf8_lower)
+    latin = np.flatnonzero(kinds.ascii_upper | kinds.ascii_lower | kinds.other)
+    if len(latin):
+        tails = pc.utf8_rtrim(text.take(pa.array(latin)), characters=_SEP_CHARS)
+        last = pc.utf8_slice_codeunits(tails, start=-1)
+        ends_word = latin[_mask(pc.is_in(last, value_set=_EN_LAST))]
+        text = _where(text, ends_word,
+                      lambda part: pc.replace_substring_regex(part, _EN_SUFFIX, ""))  # fmt: skip
+    marked = np.flatnonzero(kinds.ascii_mark | kinds.other)
+    if len(marked):
+        marked = marked[_mask(pc.match_substring_regex(text.take(pa.array(marked)), _NOT_WORD))]
+    bare = _where(text, marked, lambda part: pc.replace_substring_regex(part, _NOT_WORD + "+", ""))
     stripped = pc.replace_substring_regex(bare, _CN_SUFFIX, "")
     out = pc.if_else(pc.equal(stripped, ""), bare, stripped)
     return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
 
 
-def _where(values: pa.Array, rows: np.ndarray, step: Callable[[pa.Array], pa.Array]) -> pa.Array:
-    """``values`` with ``step`` applied to the values where ``rows`` holds (one take each way)."""
-    at = np.flatnonzero(rows)
+def _where(values: pa.Array, at: np.ndarray, step: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``values`` with ``step`` applied to the values at the rows ``at`` (ascending; one take
+    each way)."""
     if not len(at):
         return values
     changed = _array(step(values.take(pa.array(at))))

@@ -18,12 +18,14 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["positions_in", "shared_keys"]
+__all__ = ["positions_in", "positions_of_columns", "shared_keys"]
 
 JOIN_FROM = 500_000
 """Values from which a lookup or grouping is a DuckDB query rather than Arrow's own."""
@@ -33,20 +35,38 @@ def positions_in(values: pa.Array | pa.ChunkedArray, keys: pa.Array) -> pa.Array
     """The position of each value in ``keys`` (int32; null where absent or null), as
     ``pc.index_in(values, value_set=keys)`` gives it. ``keys`` must be distinct (an index's
     ids are); then both ways give the same positions."""
-    if len(values) < JOIN_FROM:
-        found = pc.index_in(values, value_set=keys)
-        return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
-    n = len(values)
+    return positions_of_columns([values], keys)[0]
+
+
+def positions_of_columns(
+    columns: Sequence[pa.Array | pa.ChunkedArray], keys: pa.Array
+) -> list[pa.Array]:
+    """:func:`positions_in` of several columns of the same length (both ends of the links)
+    in one query: the keys' hash table is built once."""
+    n = len(columns[0])
+    if n < JOIN_FROM:
+        found = [pc.index_in(col, value_set=keys) for col in columns]
+        return [f.combine_chunks() if isinstance(f, pa.ChunkedArray) else f for f in found]
+    names = [f"v{i}" for i in range(len(columns))]
+    joins = " ".join(f"LEFT JOIN k k{i} ON t.v{i} = k{i}.key" for i in range(len(columns)))
+    picks = ", ".join(f"coalesce(k{i}.pos, -1) AS p{i}" for i in range(len(columns)))
     con = duckdb.connect()
     try:
-        con.register("v", pa.table({"value": values, "row": np.arange(n, dtype=np.int64)}))
+        values = pa.table({**dict(zip(names, columns, strict=True)),
+                           "row": np.arange(n, dtype=np.int64)})  # fmt: skip
+        con.register("t", values)
         con.register("k", pa.table({"key": keys, "pos": np.arange(len(keys), dtype=np.int32)}))
-        hits = con.sql("SELECT v.row, k.pos FROM v JOIN k ON v.value = k.key").fetchnumpy()
+        # the query names columns by number only; no text of the data is in it
+        hits = con.sql(f"SELECT t.row, {picks} FROM t {joins}").fetchnumpy()
     finally:
         con.close()
-    out = np.full(n, -1, dtype=np.int32)
-    out[np.asarray(hits["row"], dtype=np.int64)] = np.asarray(hits["pos"], dtype=np.int32)
-    return pa.array(out, type=pa.int32(), mask=out < 0)
+    rows = np.asarray(hits["row"], dtype=np.int64)
+    out: list[pa.Array] = []
+    for i in range(len(columns)):
+        at = np.empty(n, dtype=np.int32)
+        at[rows] = np.asarray(hits[f"p{i}"], dtype=np.int32)
+        out.append(pa.array(at, type=pa.int32(), mask=at < 0))
+    return out
 
 
 def shared_keys(keys: pa.Array | pa.ChunkedArray, ids: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -54,7 +54,7 @@ from .identity import (
     normalise_names,
     pairs_within_groups,
 )
-from .lookup import positions_in, shared_keys
+from .lookup import positions_in, positions_of_columns, shared_keys
 from .mapping import KINDS, TABLE_OF_KIND, Mapping, load_mapping
 from .regions import RegionResolver, Resolution
 from .report import LoadReport, OnError, ProgressFn, Rejections
@@ -579,13 +579,15 @@ def _by_name(
 
 
 def _refs(
-    conv: Converted, rej: Rejections, index: EnterpriseIndex, field_name: str
-) -> tuple[pa.Array, pa.Array]:
+    conv: Converted, rej: Rejections, index: EnterpriseIndex, field_name: str,
+    pos: pa.Array | None = None,
+) -> tuple[pa.Array, pa.Array]:  # fmt: skip
     """Enterprise ids for a column of references (ids, credit codes, stock codes, names), and
     each one's position in ``index.ids`` (null where unresolved). Exact ids are found with
-    one hash lookup; only the distinct other values are resolved (``EnterpriseIndex.resolve``)."""
+    one hash lookup (or ``pos``, their positions found already); only the distinct other values
+    are resolved (``EnterpriseIndex.resolve``)."""
     col = conv.get(field_name)
-    pos = positions_in(col, index.ids)
+    pos = positions_in(col, index.ids) if pos is None else pos
     unknown = _mask(pc.and_(pc.is_valid(col), pc.is_null(pos)))
     ids = col
     ambiguous = np.zeros(len(col), dtype=bool)
@@ -626,8 +628,9 @@ def _links(
     conv: Converted, rej: Rejections, report: LoadReport, index: EnterpriseIndex
 ) -> pa.Table:
     missing(conv, rej, ["supplier", "customer"])
-    sup, sup_at = _refs(conv, rej, index, "supplier")
-    cus, cus_at = _refs(conv, rej, index, "customer")
+    ends = positions_of_columns([conv.get("supplier"), conv.get("customer")], index.ids)
+    sup, sup_at = _refs(conv, rej, index, "supplier", ends[0])
+    cus, cus_at = _refs(conv, rej, index, "customer", ends[1])
     flag(conv, rej, pc.equal(sup_at, cus_at), "self_loop", "customer",
          "is the supplier itself (a self-loop)")  # fmt: skip
     share = conv.get("share", pa.float64())

@@ -87,9 +87,27 @@ def _normalise_every_value(names: pa.Array) -> list[str | None]:
 
 # characters that each step treats differently: ASCII (letters of the suffix words, separators,
 # punctuation), full-width forms and the ideographic space (NFKC changes them), CJK unified and
-# compatibility ideographs, a combining mark, letters outside both ranges
+# compatibility ideographs, a combining mark, letters outside both ranges; and characters at
+# the edges of the byte ranges the skipping is told by (U+4E00 and U+9F80 share their first
+# UTF-8 byte with characters outside the ideographs; a control character; four bytes)
 MIXED = st.lists(
     st.one_of(
+        st.sampled_from(
+            [
+                "\u3fff",
+                "\u4000",
+                "\u4dff",
+                "\u4e00",
+                "\u9f7f",
+                "\u9f80",
+                "\u9fff",
+                "\ua000",
+                "\x7f",
+                "\x01",
+                "\U0001f600",
+                "\u2160",
+            ]
+        ),
         st.sampled_from(list("coltdinpgyhsmarbuTLDCO ,.&\t-_()（）·　ＡＢｃ１２３")),
         st.sampled_from(list("深圳科技有限公司股份责任集团总丽豈\u0301éßΩµ½\u00a0ﬁ")),
         st.sampled_from([" Co., Ltd.", " LIMITED", " group", "有限公司", " inc", "Ｃｏ．"]),

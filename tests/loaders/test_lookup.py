@@ -37,3 +37,12 @@ def test_shared_keys_are_those_under_several_ids(
     keys = pa.array(["甲", "甲", "乙", "乙", "丙", None, None, "丁", "丁"])
     ids = pa.array(["1", "2", "3", "3", "4", "5", "6", "7", None])
     assert sorted(lookup.shared_keys(keys, ids).to_pylist()) == ["甲"]
+
+
+@pytest.mark.parametrize("join_from", [0, lookup.JOIN_FROM])
+def test_columns_are_looked_up_together(monkeypatch: pytest.MonkeyPatch, join_from: int) -> None:
+    monkeypatch.setattr(lookup, "JOIN_FROM", join_from)
+    keys = pa.array(["a", "b", "c"])
+    ends = [pa.array(["a", "x", None, "c"]), pa.array(["c", "b", "a", "zz"])]
+    found = lookup.positions_of_columns(ends, keys)
+    assert [f.to_pylist() for f in found] == [[0, None, None, 2], [2, 1, 0, None]]
