@@ -465,7 +465,7 @@ def _order(
         # the best ``first`` by shown score, and all tied with them, are among the candidates
         # whose exact score is within twice that of the ``first``-th best exact score.
         w = np.array([weights[f] for f in FACTORS])
-        exact = s.values[pos] @ w
+        exact = (s.values if among is None else s.values[pos]) @ w  # no copy of every row
         kth = np.partition(exact, len(exact) - first)[len(exact) - first]
         pos = pos[exact >= kth - _SHOWN_MARGIN]
     _, shown = _shown(s.values[pos], weights)
@@ -587,17 +587,45 @@ def _find_candidates(
     )
 
 
-def _pull(view: ChainView, leaders: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+def _pull(view: ChainView, leaders: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """Per outside firm: its direct links with local firms, a link with a leader counting 3.
 
     Only the links of local firms are read (both directions), and counted without weights:
     every link of a local firm counts 1 for its partner, and the links of local leaders count
     2 more. The counts of local firms themselves mean nothing and are never used.
     """
-    n = view.n_firms
-    every = np.bincount(view.partners_of(np.flatnonzero(view.is_local)), minlength=n)
-    leading = np.bincount(view.partners_of(leaders[view.is_local[leaders]]), minlength=n)
-    return np.asarray(every + 2.0 * leading, dtype=np.float64)
+    every = np.bincount(view.partners_of(np.flatnonzero(view.is_local)), minlength=view.n_firms)
+    np.add.at(every, view.partners_of(leaders[view.is_local[leaders]]), 2)
+    return every
+
+
+# the quality points of every combination of tags (an index by tag bits), at most 1
+_TAG_POINTS = np.array([
+    min(1.0, sum(v for tag, v in _TAG_SCORE.items() if bits & TAG_BITS[tag]))
+    for bits in range(2 ** len(TAG_BITS))
+])  # fmt: skip
+_TAG_MASK = 2 ** len(TAG_BITS) - 1
+
+
+def _quality(view: ChainView, cand: npt.NDArray[np.int64], out: npt.NDArray[np.float64]) -> None:
+    """The size-and-quality factor of ``cand`` into ``out``: half the revenue on a log scale
+    (100 to 1,000,000 万元 map to 0-1, unknown is 0), three tenths the tags, two tenths the
+    R&D share (8% or more is full marks). In place, a column at a time."""
+    revenue = view.revenue[cand]
+    size = np.where(revenue > 0, revenue, 1.0)
+    np.log10(size, out=size)
+    size -= 2.0
+    size *= 0.25
+    np.clip(size, 0.0, 1.0, out=size)
+    size[np.isnan(revenue)] = 0.0
+    np.multiply(size, 0.5, out=out)
+    out += 0.3 * _TAG_POINTS[view.tag_bits[cand] & _TAG_MASK]
+    rd = view.rd_share[cand]
+    np.nan_to_num(rd, copy=False, nan=0.0)
+    rd /= 0.08
+    np.minimum(rd, 1.0, out=rd)
+    rd *= 0.2
+    out += rd
 
 
 def _factor_values(
@@ -606,23 +634,15 @@ def _factor_values(
     """Each candidate's segment, its factor values (candidates x factors, 0-1) and raw pull."""
     cand = found.cand
     segment = _best_segment(view.membership, cand, seg.gap_value)
-    pull_raw = (_pull(view, leaders) + found.pred_weight)[cand]
-
-    revenue = view.revenue[cand]
-    size = np.clip((np.log10(np.where(revenue > 0, revenue, 1.0)) - 2.0) / 4.0, 0.0, 1.0)
-    size = np.where(np.isnan(revenue), 0.0, size)
-    tags = view.tag_bits[cand]
-    tag_score = np.zeros(len(cand))
-    for tag, value in _TAG_SCORE.items():
-        tag_score += ((tags & TAG_BITS[tag]) > 0) * value
-    rd = np.nan_to_num(view.rd_share[cand], nan=0.0)
+    pull_raw = _pull(view, leaders)[cand] + found.pred_weight[cand]
     prefixes = found.region_prefixes
 
     by_factor = np.empty((len(FACTORS), len(cand)))  # filled a factor at a time, contiguous
     by_factor[0] = seg.gap_value[segment]
-    by_factor[1] = pull_raw / (pull_raw + 3.0)
+    np.add(pull_raw, 3.0, out=by_factor[1])
+    np.divide(pull_raw, by_factor[1], out=by_factor[1])
     by_factor[2] = seg.leakage[segment]
-    by_factor[3] = 0.5 * size + 0.3 * np.minimum(tag_score, 1.0) + 0.2 * np.minimum(rd / 0.08, 1.0)
+    _quality(view, cand, by_factor[3])
     by_factor[4] = seg.density[segment]
     by_factor[5] = region_set_mask(view.regions[cand], prefixes) if prefixes else 0.0
     return segment, by_factor.T, pull_raw
@@ -650,7 +670,7 @@ def _best_segment(
 ) -> npt.NDArray[np.int64]:
     """Per firm row: its segment with the highest gap value, then the highest share, then the
     most upstream; 0 for a firm without a membership. Most firms have one segment: only the
-    others are sorted."""
+    others are compared, with maxima over each firm's run of entries."""
     indptr = membership.indptr
     starts = indptr[rows]
     counts = indptr[rows + 1] - starts
@@ -658,14 +678,26 @@ def _best_segment(
     one = counts == 1
     out[one] = membership.indices[starts[one]]
     many = np.flatnonzero(counts > 1)
-    if len(many):
-        pos = csr_positions(indptr, rows[many])
-        owner = np.repeat(np.arange(len(many)), counts[many])
-        col = membership.indices[pos].astype(np.int64)
-        key = np.lexsort((col, -membership.data[pos], -gap_value[col], owner))
-        owner, col = owner[key], col[key]
-        first = np.concatenate(([True], owner[1:] != owner[:-1]))
-        out[many[owner[first]]] = col[first]
+    if not len(many):
+        return out
+    pos = csr_positions(indptr, rows[many])
+    col = membership.indices[pos].astype(np.int64)
+    run_of = np.repeat(np.arange(len(many)), counts[many])
+    if not membership.has_sorted_indices:  # the rule needs each firm's segments in order
+        key = np.lexsort((col, -membership.data[pos], -gap_value[col], run_of))
+        run_of, col = run_of[key], col[key]
+        first = np.concatenate(([True], run_of[1:] != run_of[:-1]))
+        out[many[run_of[first]]] = col[first]
+        return out
+    # each firm's entries are a run, its segments ascending: the highest gap value of the run,
+    # then the highest share among those, then the first entry left
+    runs = np.concatenate(([0], np.cumsum(counts[many])[:-1]))
+    value = gap_value[col]
+    best = value == np.maximum.reduceat(value, runs)[run_of]
+    share = np.where(best, membership.data[pos], -np.inf)
+    best &= share == np.maximum.reduceat(share, runs)[run_of]
+    at = np.where(best, np.arange(len(col)), len(col))
+    out[many] = col[np.minimum.reduceat(at, runs)]
     return out
 
 

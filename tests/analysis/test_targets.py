@@ -6,9 +6,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 
 from chainscout.analysis.paths import introducer_paths, path_between
 from chainscout.analysis.targets import (
@@ -16,6 +18,7 @@ from chainscout.analysis.targets import (
     PredictedLink,
     TargetParams,
     TargetWeights,
+    _best_segment,
     rank_targets,
     weight_sensitivity,
 )
@@ -404,3 +407,32 @@ class TestCommands:
         code, out, _ = self.run(capsys, "whatif", "--land", top["id"], "--format", "json")
         changes = json.loads(out)["changes"]
         assert code == 0 and any(c["segment"] == top["segment"] for c in changes)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 7), st.integers(0, 4), st.sampled_from([0.2, 0.5, 1.0])),
+        min_size=1,
+        max_size=40,
+    ),
+    st.lists(st.sampled_from([0.0, 0.4, 0.7, 1.0]), min_size=5, max_size=5),
+)
+def test_a_firm_in_several_segments_is_placed_by_the_rule(
+    entries: list[tuple[int, int, float]], gap_values: list[float]
+) -> None:
+    # highest gap value, then highest share, then the most upstream segment: the same by the
+    # maxima over each firm's entries as by sorting them
+    firm, seg, share = (np.array(x) for x in zip(*entries, strict=True))
+    membership = sparse.csr_array((share, (firm, seg)), shape=(8, 5))
+    membership.sum_duplicates()
+    rows = np.arange(8, dtype=np.int64)
+    gap = np.array(gap_values)
+    expected = []
+    for r in range(8):
+        cells = membership[[r], :].toarray()[0]
+        held = [c for c in range(5) if cells[c] > 0]
+        expected.append(min(held, key=lambda c: (-gap[c], -cells[c], c)) if held else 0)
+    assert _best_segment(membership, rows, gap).tolist() == expected
+    unsorted = membership.copy()
+    unsorted.has_sorted_indices = False
+    assert _best_segment(unsorted, rows, gap).tolist() == expected
