@@ -1008,7 +1008,7 @@ class EmbeddedStore(StoreBase):
             home_region=home,
             ids=ent["id"].to_numpy(zero_copy_only=False),
             names=ent["name"].to_numpy(zero_copy_only=False),
-            regions=ent["region"].to_numpy(zero_copy_only=False),
+            regions=_texts_of_few(ent["region"]),
             segment_ids=segment_ids,
             member_firm=row_of[mem["nid"].to_numpy()],
             member_segment=mem["position"].to_numpy(),
@@ -1171,8 +1171,20 @@ def _nids_of_values(
     return found
 
 
+def _texts_of_few(col: pa.ChunkedArray) -> np.ndarray:
+    """A text column with few distinct values (region codes) as an object array: one Python
+    string per distinct value, shared by its rows, instead of one per row."""
+    coded = pc.dictionary_encode(col.combine_chunks())
+    distinct = len(coded.dictionary)
+    words = np.empty(distinct + 1, dtype=object)  # a null row points at the None past them
+    words[:distinct] = coded.dictionary.to_numpy(zero_copy_only=False)
+    out: np.ndarray = words[pc.fill_null(coded.indices, distinct).to_numpy()]
+    return out
+
+
 def _floats(col: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(col.cast(pa.float64()).fill_null(np.nan).to_numpy(), dtype=np.float64)
+    """A numeric column as float64, NaN where null (Arrow's conversion gives NaN for nulls)."""
+    return np.asarray(col.cast(pa.float64()).to_numpy(), dtype=np.float64)
 
 
 def _arrow(db: duckdb.DuckDBPyConnection, query: str, params: object = None) -> pa.Table:
