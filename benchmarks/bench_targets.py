@@ -5,7 +5,7 @@ links), then measures in the same run:
 
 - the view of the 37-segment chain from a province, and ``rank_targets`` on it, phase by phase:
   the segment analyses, finding the candidates, and scoring them (factor values, weighted score
-  and the best 50 in order);
+  and the best 50 in order), each phase run again on the same view (median of 5 runs);
 - the vectorised scoring of every candidate, against a straightforward implementation of the same
   factors as a Python loop over networkx node attributes with networkx's own link-prediction
   function (Adamic-Adar to the leaders) — time-boxed to a sample of candidates and extrapolated;
@@ -21,7 +21,9 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import networkx as nx
 import numpy as np
@@ -32,6 +34,8 @@ from chainscout.analysis.targets import GAP_VALUE, TargetParams, rank_targets
 from chainscout.graph import EmbeddedStore
 from chainscout.graph.view import TAG_BITS, ChainView
 from chainscout.loaders.demo import DemoSpec, build_demo_store
+
+T = TypeVar("T")
 
 
 def straightforward_scores(view: ChainView, s: targets_module._Scored, sample: np.ndarray) -> float:
@@ -72,6 +76,19 @@ def straightforward_scores(view: ChainView, s: targets_module._Scored, sample: n
     return time.perf_counter() - started
 
 
+REPEAT = 5
+
+
+def _median_time(step: Callable[[], T]) -> tuple[float, T]:
+    """The median time of ``REPEAT`` runs of ``step`` in seconds, and its last result."""
+    times = []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        result = step()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -98,21 +115,22 @@ def main() -> None:
         t0 = time.perf_counter()  # first, on the fresh view: nothing derived from it is kept yet
         ranking = rank_targets(view, params, limit=50)
         t_rank = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        seg = targets_module._segment_facts(view, params)
-        t_segments = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        leaders = targets_module._leaders(view, params)
-        found = targets_module._find_candidates(view, params, seg, ())
-        t_found = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        _, values, _ = targets_module._factor_values(view, seg, leaders, found)
-        t_factors = time.perf_counter() - t0
+        # each phase again on the same view, the median of REPEAT runs
+        t_segments, seg = _median_time(lambda: targets_module._segment_facts(view, params))
+        t_found, (leaders, found) = _median_time(
+            lambda: (
+                targets_module._leaders(view, params),
+                targets_module._find_candidates(view, params, seg, ()),
+            )
+        )
+        t_factors, (_, values, _) = _median_time(
+            lambda: targets_module._factor_values(view, seg, leaders, found)
+        )
         scored = targets_module._score(view, params, ())
         assert np.array_equal(scored.values, values)
-        t0 = time.perf_counter()
-        top = targets_module._order(view, scored, scored.weights, first=50)
-        t_combine = time.perf_counter() - t0
+        t_combine, top = _median_time(
+            lambda: targets_module._order(view, scored, scored.weights, first=50)
+        )
         t_score_all = t_factors + t_combine
         n_cand = len(scored.cand)
         rng = np.random.default_rng(0)
@@ -132,6 +150,7 @@ def main() -> None:
         f"view: {view.n_firms:,} firms, {view.n_links:,} links from {args.region}: {t_view:.2f} s"
     )
     print(f"candidates: {n_cand:,}; ranked {ranking.ranked:,}; top: {ranking.rows[0].name}")
+    print(f"phases again on the same view, median of {REPEAT} runs each:")
     print(f"segment analyses (gap table, leakage): {t_segments * 1000:.0f} ms")
     print(f"candidates (leaders, reach within 3 hops): {t_found * 1000:.0f} ms")
     print(
