@@ -45,6 +45,7 @@ from chainscout.graph.store import GraphStore
 
 from .characters import character_kinds
 from .encoding import detect_encoding
+from .lookup import positions_in
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -461,6 +462,8 @@ class EnterpriseIndex:
         """Distinct credit codes and the id of the first firm that carries each."""
         coded = self.table.filter(pc.is_valid(self.table["credit_code"]))
         codes = _array(pc.unique(coded["credit_code"]))
+        if len(codes) == coded.num_rows:  # each code once (the usual case): in row order
+            return codes, _array(coded["id"])
         first = pc.index_in(codes, value_set=_array(coded["credit_code"]))
         return codes, _array(coded["id"]).take(first)
 
@@ -497,7 +500,7 @@ class EnterpriseIndex:
     def ids_of_credit_codes(self, codes: pa.Array | pa.ChunkedArray) -> pa.Array:
         """The id of the firm that carries each credit code (null where none does)."""
         known, owner = self._credit_codes
-        return owner.take(pc.index_in(codes, value_set=known))
+        return owner.take(positions_in(codes, known))
 
     def candidates(self, keys: pa.Array | pa.ChunkedArray) -> pa.Table:
         """The (key, id) rows of :attr:`name_keys` whose key is one of ``keys``."""

@@ -328,14 +328,17 @@ def _resolve_regions(conv: Converted, rej: Rejections, report: LoadReport) -> pa
 def _needs_identity_look(
     keys: pa.Array, own: pa.Array, bad: np.ndarray, index: EnterpriseIndex
 ) -> np.ndarray:
-    """Rows whose identity needs more than their own id: no id, a name that several ids of
-    the file carry, or the name of a stored firm (vectorised: most rows need no look)."""
+    """Rows whose identity needs more than their own id: no id, or a name that several ids
+    carry, in the file and the store together (vectorised: most rows need no look). A row
+    whose name only its own id carries, here or stored, makes no pair: reloading a file of
+    stored firms looks at none of them."""
     good = ~bad & _mask(pc.and_(pc.is_valid(keys), pc.not_equal(keys, "")))
     has_id = _mask(pc.is_valid(own))
     table = pa.table({"k": keys, "id": own}).filter(pa.array(good & has_id))
-    parts = [shared_keys(table["k"], table["id"]), keys.filter(pa.array(good & ~has_id))]
     if index.size:
-        parts.append(pc.unique(index.name_keys["key"]).cast(pa.string()))
+        stored = pa.table({"k": index.name_keys["key"], "id": index.name_keys["id"]})
+        table = pa.concat_tables([table, stored.cast(table.schema)])
+    parts = [shared_keys(table["k"], table["id"]), keys.filter(pa.array(good & ~has_id))]
     names = pc.unique(pa.concat_arrays([p.cast(pa.string()) for p in parts]))
     wanted: np.ndarray = good & _mask(pc.is_in(keys, value_set=names))
     return wanted

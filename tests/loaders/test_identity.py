@@ -195,6 +195,26 @@ def test_uncertain_matches_wait_for_a_decision(tmp_path: Path, store: GraphStore
     assert load_table(store, path, decisions_path=decisions).decisions_pending == 0
 
 
+def test_a_stored_name_under_a_new_id_waits_for_a_decision(
+    tmp_path: Path, store: GraphStore
+) -> None:
+    decisions = tmp_path / "decisions.csv"
+    other = credit("91440300MA5F00009")
+    first = write_csv(tmp_path / "a.csv", ["企业名称", "统一社会信用代码"],
+                      [["深圳市甲科技有限公司", CC_A], ["深圳市乙材料有限公司", CC_B]])  # fmt: skip
+    assert load_table(store, first, decisions_path=decisions).decisions_pending == 0
+    # a later file: the same name under another code is asked about, with the stored firm
+    second = write_csv(tmp_path / "b.csv", ["企业名称", "统一社会信用代码"],
+                       [["深圳市甲科技股份有限公司", other]])  # fmt: skip
+    report = load_table(store, second, decisions_path=decisions)
+    assert report.decisions_pending == 1 and store.counts().enterprises == 3
+    rows = _rows(decisions)
+    assert len(rows) == 1 and {rows[0]["a_id"], rows[0]["b_id"]} == {CC_A, other}
+    # reloading the first file asks nothing new and changes nothing
+    again = load_table(store, first, decisions_path=decisions)
+    assert again.changed == 0 and again.decisions_pending == 1 and len(_rows(decisions)) == 1
+
+
 def test_links_by_name_and_stock_code(tmp_path: Path, store: GraphStore) -> None:
     firms = write_csv(
         tmp_path / "f.csv",
