@@ -34,6 +34,7 @@ Scoring is vectorised over all candidates; sentences are written only for the ro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, Self
 
@@ -628,21 +629,36 @@ def _quality(view: ChainView, cand: npt.NDArray[np.int64], out: npt.NDArray[np.f
     out += rd
 
 
+_THREADS_FROM = 50_000
+"""Candidates from which the factor values are worked out on several threads."""
+
+
 def _factor_values(
     view: ChainView, seg: _SegmentFacts, leaders: npt.NDArray[np.int64], found: _Found
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Each candidate's segment, its factor values (candidates x factors, 0-1) and raw pull."""
-    cand = found.cand
-    segment = _best_segment(view.membership, cand, seg.gap_value)
-    pull_raw = _pull(view, leaders)[cand] + found.pred_weight[cand]
-    prefixes = found.region_prefixes
+    """Each candidate's segment, its factor values (candidates x factors, 0-1) and raw pull.
 
+    With many candidates, the pull and the segments are worked out on other threads while
+    this one scores size and quality: numpy lets go of the interpreter lock inside these
+    loops, so the three run on separate cores. Each writes only its own arrays."""
+    cand = found.cand
+    prefixes = found.region_prefixes
     by_factor = np.empty((len(FACTORS), len(cand)))  # filled a factor at a time, contiguous
+    if len(cand) >= _THREADS_FROM:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pulling = pool.submit(_pull, view, leaders)
+            placing = pool.submit(_best_segment, view.membership, cand, seg.gap_value)
+            _quality(view, cand, by_factor[3])
+            pull, segment = pulling.result(), placing.result()
+    else:
+        pull = _pull(view, leaders)
+        segment = _best_segment(view.membership, cand, seg.gap_value)
+        _quality(view, cand, by_factor[3])
+    pull_raw = pull[cand] + found.pred_weight[cand]
     by_factor[0] = seg.gap_value[segment]
     np.add(pull_raw, 3.0, out=by_factor[1])
     np.divide(pull_raw, by_factor[1], out=by_factor[1])
     by_factor[2] = seg.leakage[segment]
-    _quality(view, cand, by_factor[3])
     by_factor[4] = seg.density[segment]
     by_factor[5] = region_set_mask(view.regions[cand], prefixes) if prefixes else 0.0
     return segment, by_factor.T, pull_raw

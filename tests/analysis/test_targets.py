@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
+from chainscout.analysis import targets as targets_module
 from chainscout.analysis.paths import introducer_paths, path_between
 from chainscout.analysis.targets import (
     EntryThresholds,
@@ -436,3 +437,11 @@ def test_a_firm_in_several_segments_is_placed_by_the_rule(
     unsorted = membership.copy()
     unsorted.has_sorted_indices = False
     assert _best_segment(unsorted, rows, gap).tolist() == expected
+
+
+def test_scores_are_the_same_worked_out_on_several_threads(
+    demo_view: ChainView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = rank_targets(demo_view, limit=None).model_dump()
+    monkeypatch.setattr(targets_module, "_THREADS_FROM", 0)  # the demo city has fewer candidates
+    assert rank_targets(demo_view, limit=None).model_dump() == one
