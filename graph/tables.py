@@ -64,6 +64,7 @@ __all__ = [
     "invalid_regions",
     "plain_strings",
     "supplies_to_models",
+    "text_bytes",
 ]
 
 ENTERPRISES = pa.schema(
@@ -480,14 +481,29 @@ def bad_credit_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return bad
 
 
+def text_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of a string column's values, one after another, read from the
+    column's own buffer (no copy), and where each value starts in them (and one past the
+    last), for checks that work byte by byte over a whole column.
+
+    >>> data, bounds = text_bytes(pa.array(["ab", None, "深"]).slice(0))
+    >>> bytes(data), bounds.tolist()
+    (b'ab\xe6\xb7\xb1', [0, 2, 2, 5])
+    """
+    n = len(text)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + n + 1]
+    start, end = int(offsets[0]), int(offsets[-1])
+    data = text.buffers()[2]
+    if data is None:
+        return np.zeros(0, dtype=np.uint8), offsets - start
+    return np.frombuffer(data, dtype=np.uint8)[start:end], offsets - start
+
+
 def _code_bytes(values: pa.Array, sized: np.ndarray) -> np.ndarray:
     """The bytes of the 18-byte values at ``sized`` as an 18-column matrix: the text's own
     buffer when every value is 18 bytes long (a column of credit codes), else a copy."""
     if len(sized) == len(values) and pa.types.is_string(values.type):
-        offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
-        start = int(offsets[values.offset])
-        data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
-        return data[start : start + 18 * len(values)].reshape(-1, 18)
+        return text_bytes(values)[0].reshape(-1, 18)
     fixed = pc.cast(values.take(pa.array(sized)), pa.binary(18))
     raw = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)
     return raw[fixed.offset * 18 : (fixed.offset + len(sized)) * 18].reshape(-1, 18)

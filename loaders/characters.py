@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from chainscout.graph.tables import text_bytes
+
 __all__ = ["CharacterKinds", "character_kinds"]
 
 # one flag bit per kind of byte
@@ -69,7 +71,7 @@ def character_kinds(text: pa.Array) -> CharacterKinds:
     if n == 0 or text.null_count == n:
         return CharacterKinds(empty, empty, empty, empty)
     text = text.cast(pa.string())
-    data, bounds = _bytes(text)
+    data, bounds = text_bytes(text)
     x = data - np.uint8(0xE4)  # the lead bytes of U+4000 to U+9FFF become 0 to 5
     plain = (x <= 5) | ((data >= 0x80) & (data < 0xC0))  # those leads, continuation bytes
     edge = (x[:-1] == 0) & (data[1:] < 0xB8)  # U+4000 to U+4DFF
@@ -87,18 +89,6 @@ def character_kinds(text: pa.Array) -> CharacterKinds:
     return CharacterKinds(*kinds)
 
 
-def _bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of a string column's values, one after another, and where each value
-    starts in them (and one past the last)."""
-    n = len(text)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + n + 1]
-    start, end = int(offsets[0]), int(offsets[-1])
-    data = text.buffers()[2]
-    if data is None:
-        return np.zeros(0, dtype=np.uint8), offsets - start
-    return np.frombuffer(data, dtype=np.uint8)[start:end], offsets - start
-
-
 def _rows_of(bounds: np.ndarray, at: np.ndarray) -> np.ndarray:
     """The distinct values (ascending) that the bytes at ``at`` belong to."""
     rows = np.searchsorted(bounds, at, side="right") - 1
@@ -108,7 +98,7 @@ def _rows_of(bounds: np.ndarray, at: np.ndarray) -> np.ndarray:
 def _classified(text: pa.Array) -> CharacterKinds:
     """:class:`CharacterKinds` by a table lookup of every byte."""
     n = len(text)
-    data, bounds = _bytes(text)
+    data, bounds = text_bytes(text)
     flags = _FLAGS[data]
     lead = np.flatnonzero(flags & (_E4 | _E9))
     if len(lead):
