@@ -27,7 +27,7 @@ from pydantic_settings import (
 
 from chainscout.graph.regions import check_region_code
 
-__all__ = ["Settings", "config_path", "data_dir", "load_settings", "save_defaults"]
+__all__ = ["Settings", "cache_dir", "config_path", "data_dir", "load_settings", "save_defaults"]
 
 
 def config_path() -> Path:
@@ -48,6 +48,16 @@ def data_dir() -> Path:
     return Path(base).expanduser() / "chainscout"
 
 
+def cache_dir() -> Path:
+    """Where kept views live (``$CHAINSCOUT_CACHE_DIR`` or the XDG cache folder): files that can
+    be deleted at any time and are made again when needed."""
+    explicit = os.environ.get("CHAINSCOUT_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(base).expanduser() / "chainscout"
+
+
 class Settings(BaseSettings):
     """What ChainScout needs to know before a command runs."""
 
@@ -62,6 +72,12 @@ class Settings(BaseSettings):
     )
     chain: str | None = Field(default=None, description="default chain id")
     lang: Literal["en", "zh"] = Field(default="en", description="language of labels")
+    view_cache: str = Field(
+        default_factory=lambda: str(cache_dir() / "views"),
+        description="folder where commands that only read keep the chain views they make, so"
+        ' the next command on an unchanged store skips the extraction ("off": keep none)',
+    )
+    view_cache_keep: int = Field(default=4, ge=1, description="most views kept there")
 
     # the API (``chainscout serve``)
     api_keys: dict[str, Literal["viewer", "editor", "admin"]] = Field(

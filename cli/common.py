@@ -68,8 +68,14 @@ def settings(**overrides: Any) -> Settings:
 
 
 def open_configured_store(store: str | None, *, read_only: bool = False) -> GraphStore:
-    """Open ``--store`` if given, else the configured store."""
-    return open_store(store or settings().store, read_only=read_only)
+    """Open ``--store`` if given, else the configured store (read-only: keeping its views)."""
+    conf = settings()
+    return open_store(
+        store or conf.store,
+        read_only=read_only,
+        view_cache=conf.view_cache,
+        view_cache_keep=conf.view_cache_keep,
+    )
 
 
 def emit_json(payload: Any) -> None:

@@ -95,13 +95,24 @@ __all__ = [
 ]
 
 
-def open_store(location: str | Path, *, read_only: bool = False) -> GraphStore:
+def open_store(
+    location: str | Path,
+    *,
+    read_only: bool = False,
+    view_cache: str | Path | None = None,
+    view_cache_keep: int = 4,
+) -> GraphStore:
     """Open the store at ``location``: a file path (the embedded store), ``:memory:``, or a
     ``neo4j://``, ``neo4j+s://``, ``bolt://`` or ``bolt+s://`` address (the Neo4j store, with
     user, password and database from ``CHAINSCOUT_NEO4J_*`` variables, see
     :class:`~chainscout.graph.neo4j.Neo4jSettings`).
+
+    ``view_cache``: a folder where a read-only embedded store keeps the views it makes (see
+    :mod:`~chainscout.graph.viewcache`); ``None`` or ``"off"`` keeps none.
     """
     text = str(location)
     if text.startswith(NEO4J_SCHEMES):
         return Neo4jStore(text, read_only=read_only)
-    return EmbeddedStore(text, read_only=read_only)
+    return EmbeddedStore(
+        text, read_only=read_only, view_cache=view_cache, view_cache_keep=view_cache_keep
+    )

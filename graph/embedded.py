@@ -12,6 +12,7 @@ may hold a store for writing at a time; others then get a clear "store in use" e
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, LiteralString
@@ -50,8 +51,11 @@ from .tables import (
     supplies_to_models,
 )
 from .view import TAG_BITS, ChainView
+from .viewcache import cached_view_folder, file_stamp, load_view, prune, save_view
 
 __all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1"
 
@@ -143,11 +147,25 @@ class EmbeddedStore(StoreBase):
     Args:
         path: the store file; its folder is created when missing.
         read_only: open without taking the write lock (several readers may share a file).
+        view_cache: a folder where a read-only store keeps the views it makes and reads them
+            back while the file is unchanged (:mod:`~chainscout.graph.viewcache`); ``None`` or
+            ``"off"``: none kept. A store open for writing never keeps views.
+        view_cache_keep: how many kept views the folder holds at most.
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        view_cache: str | Path | None = None,
+        view_cache_keep: int = 4,
+    ) -> None:
         self.location = str(path)
         self.read_only = read_only
+        self._view_cache: Path | None = None
+        self._view_cache_keep = view_cache_keep
+        self._stamp: list[int] = []
         self._known_tables: frozenset[str] | None = None
         if self.location != ":memory:":
             p = Path(self.location).expanduser()
@@ -184,6 +202,10 @@ class EmbeddedStore(StoreBase):
                 f"The store {self.location} has schema version {version}; this ChainScout reads"
                 f" version {SCHEMA_VERSION}. Upgrade ChainScout or export and reload the data."
             )
+        if read_only and view_cache not in (None, "", "off") and self.location != ":memory:":
+            # nobody can write while this connection holds its lock: one stamp serves throughout
+            self._view_cache = Path(view_cache).expanduser()
+            self._stamp = file_stamp(Path(self.location))
 
     def close(self) -> None:
         self._db.close()
@@ -956,11 +978,29 @@ class EmbeddedStore(StoreBase):
         )
 
     def view(self, chain_id: str, home_region: str) -> ChainView:
-        """The view of one chain from one home region (see ``graph.view``)."""
+        """The view of one chain from one home region (see ``graph.view``); a read-only store
+        with a view cache reads it back from there while the store file is unchanged."""
         try:
             home = check_region_code(home_region)
         except ValueError as err:
             raise BadInputError(f"home region: {err}") from None
+        folder = None
+        if self._view_cache is not None:
+            folder = cached_view_folder(self._view_cache, Path(self.location), chain_id, home)
+            kept = load_view(folder, stamp=self._stamp)
+            if kept is not None:
+                return kept
+        view = self._extract_view(chain_id, home)
+        if folder is not None and self._view_cache is not None:
+            try:
+                save_view(view, folder, stamp=self._stamp)
+                prune(self._view_cache, self._view_cache_keep)
+            except OSError as err:  # a full disk or a folder we may not write: answer anyway
+                log.warning("could not keep the view in %s: %s", folder, err)
+        return view
+
+    def _extract_view(self, chain_id: str, home: str) -> ChainView:
+        """The view of a chain from a valid home region, read from the tables."""
         chain = self.get_chain(chain_id)
         segment_ids = [s.id for s in chain.ordered_segments()]
         db = self._db
@@ -1006,8 +1046,8 @@ class EmbeddedStore(StoreBase):
         return ChainView.from_arrays(
             chain=chain,
             home_region=home,
-            ids=ent["id"].to_numpy(zero_copy_only=False),
-            names=ent["name"].to_numpy(zero_copy_only=False),
+            ids=ent["id"],
+            names=ent["name"],
             regions=_texts_of_few(ent["region"]),
             segment_ids=segment_ids,
             member_firm=row_of[mem["nid"].to_numpy()],

@@ -4,6 +4,7 @@ A :class:`ChainView` is one chain seen from one home region: the firms in the ch
 (local and outside), their segment memberships and the supply links among them. Firms are rows
 ``0..n-1`` in the order of their ids (every store gives the same rows); segments are columns
 ``0..m-1`` in upstream-to-downstream order. Attributes are numpy arrays (NaN where unknown);
+ids and names are :class:`~chainscout.graph.texts.TextColumn` (strings made when read);
 adjacency is CSR in both directions (int32 indices: 12 bytes a link for both directions). A
 networkx DiGraph is built on demand for what networkx does well on a bounded graph.
 
@@ -29,11 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 from scipy import sparse
 
 from .errors import NotFoundError
 from .model import KNOWN_TAGS, Chain, Confidence
 from .regions import is_within, region_prefix
+from .texts import TextColumn
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -119,8 +122,8 @@ class ChainView:
     home_region: str
     segment_ids: list[str]
     # firms, one row each
-    ids: npt.NDArray[np.object_]
-    names: npt.NDArray[np.object_]
+    ids: TextColumn
+    names: TextColumn
     regions: npt.NDArray[np.object_]
     is_local: BoolArray
     revenue: FloatArray
@@ -266,15 +269,9 @@ class ChainView:
         import networkx as nx
 
         g = nx.DiGraph()
+        ids, names = self.ids.objects, self.names.objects
         g.add_nodes_from(
-            (
-                i,
-                {
-                    "id": str(self.ids[i]),
-                    "name": str(self.names[i]),
-                    "local": bool(self.is_local[i]),
-                },
-            )
+            (i, {"id": str(ids[i]), "name": str(names[i]), "local": bool(self.is_local[i])})
             for i in range(self.n_firms)
         )
         g.add_edges_from(
@@ -290,14 +287,14 @@ class ChainView:
         *,
         chain: Chain | None,
         home_region: str,
-        ids: Sequence[str] | npt.NDArray[np.object_],
+        ids: Sequence[str] | npt.NDArray[np.object_] | TextColumn | pa.Array,
         segment_ids: Sequence[str],
         member_firm: Sequence[int] | IntArray,
         member_segment: Sequence[int] | IntArray,
         member_share: Sequence[float] | FloatArray,
         supplier: Sequence[int] | IntArray | IndexArray,
         customer: Sequence[int] | IntArray | IndexArray,
-        names: Sequence[str] | npt.NDArray[np.object_] | None = None,
+        names: Sequence[str] | npt.NDArray[np.object_] | TextColumn | pa.Array | None = None,
         regions: Sequence[str | None] | npt.NDArray[np.object_] | None = None,
         revenue: Sequence[float] | FloatArray | None = None,
         employees: Sequence[float] | FloatArray | None = None,
@@ -315,7 +312,8 @@ class ChainView:
         """Build a view from row-aligned arrays; links in any order (they are sorted here).
 
         ``is_local`` may be given when the caller computed it already (a store, in its query);
-        otherwise it is computed from ``regions`` and ``home_region``."""
+        otherwise it is computed from ``regions`` and ``home_region``. Ids and names may be
+        Arrow arrays: they stay Arrow until read in full (see :class:`TextColumn`)."""
         n = len(ids)
         nan = np.full(n, np.nan)
 
@@ -356,8 +354,8 @@ class ChainView:
             chain=chain,
             home_region=home_region,
             segment_ids=list(segment_ids),
-            ids=np.asarray(ids, dtype=object),
-            names=np.asarray(names if names is not None else ids, dtype=object),
+            ids=TextColumn(ids),
+            names=TextColumn(names if names is not None else ids),
             regions=region_arr,
             is_local=local_mask(region_arr, home_region)
             if is_local is None

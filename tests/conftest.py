@@ -16,16 +16,19 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 def isolated_settings(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
-    """Point config and data folders into a temporary folder: no test reads or writes the
+    """Point config, data and cache folders into a temporary folder: no test reads or writes the
     user's own ChainScout settings or stores."""
     home = tmp_path_factory.mktemp("chainscout-home")
     monkeypatch.setenv("CHAINSCOUT_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("CHAINSCOUT_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("CHAINSCOUT_CACHE_DIR", str(home / "cache"))
     for name in (
         "CHAINSCOUT_STORE",
         "CHAINSCOUT_HOME_REGION",
         "CHAINSCOUT_CHAIN",
         "CHAINSCOUT_LANG",
+        "CHAINSCOUT_VIEW_CACHE",
+        "CHAINSCOUT_VIEW_CACHE_KEEP",
     ):
         monkeypatch.delenv(name, raising=False)
     yield home
