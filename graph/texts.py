@@ -36,11 +36,11 @@ class TextColumn:
         values: TextColumn | pa.Array | pa.ChunkedArray | Sequence[str | None] | ObjectArray,
     ) -> None:
         if isinstance(values, TextColumn):
-            self._arrow: pa.Array | None = values._arrow
+            self._arrow: pa.Array | pa.ChunkedArray | None = values._arrow
             if "objects" in values.__dict__:
                 self.__dict__["objects"] = values.objects
-        elif isinstance(values, pa.ChunkedArray):
-            self._arrow = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+        elif isinstance(values, pa.ChunkedArray):  # kept in chunks: joining them copies
+            self._arrow = values.chunk(0) if values.num_chunks == 1 else values
         elif isinstance(values, pa.Array):
             self._arrow = values
         else:
@@ -59,6 +59,8 @@ class TextColumn:
         """The values as one Arrow string array."""
         if self._arrow is None:
             self._arrow = pa.array(self.objects.tolist(), pa.string())
+        elif isinstance(self._arrow, pa.ChunkedArray):
+            self._arrow = self._arrow.combine_chunks()
         return self._arrow
 
     def __len__(self) -> int:

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import InitVar, dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -46,9 +47,11 @@ __all__ = [
     "ENV_RATING_CODES",
     "TAG_BITS",
     "ChainView",
+    "Reverse",
     "counting_order",
     "csr_positions",
     "local_mask",
+    "reverse_csr",
 ]
 
 #: Bit of each known tag in :attr:`ChainView.tag_bits`.
@@ -57,6 +60,9 @@ TAG_BITS: dict[str, int] = {tag: 1 << i for i, tag in enumerate(KNOWN_TAGS)}
 ENV_RATING_CODES: dict[str, int] = {"A": 1, "B": 2, "C": 3, "D": 4}
 #: Code of each link confidence in :attr:`ChainView.link_confidence`.
 CONFIDENCE_CODES: dict[str, int] = {c.value: i for i, c in enumerate(Confidence)}
+
+#: From this many links up, a view sorts its reverse CSR on a second thread.
+THREADED_LINKS = 1_000_000
 
 IntArray = npt.NDArray[np.int64]
 #: Firm rows and link positions: int32 keeps CSR adjacency in both directions at 12 bytes a link.
@@ -114,6 +120,34 @@ def counting_order(
     return np.asarray(row.tocsc().data)
 
 
+@dataclass(frozen=True)
+class Reverse:
+    """CSR over customers of links sorted by supplier: ``indices`` are supplier rows and
+    ``links`` the position of each entry in the supplier-sorted links."""
+
+    indptr: IntArray
+    indices: IndexArray
+    links: IndexArray
+
+
+def reverse_csr(out_indptr: IntArray, out_indices: IndexArray) -> Reverse:
+    """The customer-side CSR of links sorted by supplier, then customer: one counting sort.
+
+    >>> r = reverse_csr(np.array([0, 2, 3, 3]), np.array([1, 2, 2], dtype=np.int32))
+    >>> r.indptr.tolist(), r.indices.tolist(), r.links.tolist()
+    ([0, 0, 1, 3], [0, 0, 1], [0, 1, 2])
+    """
+    n = len(out_indptr) - 1
+    supplier = np.repeat(np.arange(n, dtype=np.int32), np.diff(out_indptr))
+    order = counting_order(out_indices, n)  # stable: suppliers stay in order within a customer
+    counts = np.bincount(out_indices, minlength=n)
+    return Reverse(
+        indptr=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+        indices=supplier[order],
+        links=order.astype(np.int32),
+    )
+
+
 @dataclass(eq=False)
 class ChainView:
     """One chain and one home region as arrays (see the module docstring)."""
@@ -147,14 +181,11 @@ class ChainView:
     in_indices: IndexArray = field(init=False)
     in_links: IndexArray = field(init=False)
 
-    def __post_init__(self) -> None:
-        n = len(self.ids)
-        supplier = np.repeat(np.arange(n, dtype=np.int32), np.diff(self.out_indptr))
-        order = counting_order(self.out_indices, n)  # links are sorted by supplier already
-        self.in_links = order.astype(np.int32)
-        self.in_indices = supplier[order]
-        counts = np.bincount(self.out_indices, minlength=n)
-        self.in_indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    reverse: InitVar[Reverse | None] = None
+
+    def __post_init__(self, reverse: Reverse | None) -> None:
+        rev = reverse or reverse_csr(self.out_indptr, self.out_indices)
+        self.in_indptr, self.in_indices, self.in_links = rev.indptr, rev.indices, rev.links
 
     # -- sizes -------------------------------------------------------------------------------
 
@@ -350,6 +381,22 @@ class ChainView:
             shape=(n, len(segment_ids)),
         )
         membership.sum_duplicates()
+        out_indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        out_indices = (cus if order is None else cus[order]).astype(np.int32)
+        del sup, cus
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # many links: the reverse CSR is sorted on another thread while the link attributes
+            # are put in order here (numpy lets go of the interpreter lock in both)
+            threaded = e >= THREADED_LINKS
+            pending = pool.submit(reverse_csr, out_indptr, out_indices) if threaded else None
+            attributes = {
+                "link_share": link(link_share, np.float64, np.nan),
+                "link_volume": link(link_volume, np.float64, np.nan),
+                "link_confidence": link(link_confidence, np.int8, 0),
+                "link_last_seen": link(link_last_seen, np.int32, -1),
+                "link_times_seen": link(link_times_seen, np.int16, 0),
+            }
+            reverse = pending.result() if pending is not None else None
         return cls(
             chain=chain,
             home_region=home_region,
@@ -369,13 +416,10 @@ class ChainView:
             else np.asarray(env_rating, np.int8),
             rd_share=floats(rd_share, n),
             membership=membership,
-            out_indptr=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
-            out_indices=(cus if order is None else cus[order]).astype(np.int32),
-            link_share=link(link_share, np.float64, np.nan),
-            link_volume=link(link_volume, np.float64, np.nan),
-            link_confidence=link(link_confidence, np.int8, 0),
-            link_last_seen=link(link_last_seen, np.int32, -1),
-            link_times_seen=link(link_times_seen, np.int16, 0),
+            out_indptr=out_indptr,
+            out_indices=out_indices,
+            **attributes,
+            reverse=reverse,
         )
 
     def with_local(self, rows: Sequence[int] | IntArray) -> ChainView:
