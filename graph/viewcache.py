@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -111,7 +112,8 @@ def load_view(folder: Path, *, stamp: Sequence[int]) -> ChainView | None:
         return None
     view = ChainView.__new__(ChainView)
     view.__dict__.update(values)
-    os.utime(folder / _META)  # recently used: kept longest by prune
+    with contextlib.suppress(OSError):  # a folder we may read but not touch: still good
+        os.utime(folder / _META)  # recently used: kept longest by prune
     return view
 
 

@@ -159,3 +159,17 @@ def test_targets_twice_from_the_cli_agree(
     assert run_json(capsys, args) == first
     monkeypatch.setenv("CHAINSCOUT_VIEW_CACHE", "off")
     assert run_json(capsys, args) == first
+
+
+def test_a_kept_view_that_cannot_be_touched_still_serves(
+    demo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with EmbeddedStore(demo_path, read_only=True, view_cache=tmp_path) as store:
+        want = field_values(store.view("nev", DEMO_CITY.code))
+
+    def refuse(*_: object) -> None:
+        raise PermissionError("read-only folder")
+
+    monkeypatch.setattr("chainscout.graph.viewcache.os.utime", refuse)
+    with EmbeddedStore(demo_path, read_only=True, view_cache=tmp_path) as store:
+        assert field_values(store.view("nev", DEMO_CITY.code)) == want
