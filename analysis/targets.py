@@ -33,7 +33,7 @@ Scoring is vectorised over all candidates; sentences are written only for the ro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, Self
@@ -481,9 +481,14 @@ def _order(
 
 
 def _score(view: ChainView, params: TargetParams, predicted: Sequence[PredictedLink]) -> _Scored:
-    seg = _segment_facts(view, params)
-    leaders = _leaders(view, params)
-    found = _find_candidates(view, params, seg, predicted)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # the searches from local firms on other threads while the segments are analysed here
+        searching = _search_from_local(
+            view, params, pool if view.n_firms >= _THREADS_FROM else None
+        )
+        seg = _segment_facts(view, params)
+        leaders = _leaders(view, params)
+        found = _find_candidates(view, params, seg, predicted, searching())
     segment, values, pull_raw = _factor_values(view, seg, leaders, found)
     excluded, warnings = _screen(view, found.cand, params.thresholds)
     return _Scored(
@@ -536,20 +541,45 @@ def _rows_touching(matrix: sparse.csr_array, columns: npt.NDArray[np.bool_]) -> 
     return np.asarray(hits[matrix.indptr[1:]] > hits[matrix.indptr[:-1]])
 
 
+def _search_from_local(
+    view: ChainView, params: TargetParams, pool: ThreadPoolExecutor | None
+) -> Callable[[], tuple[Reach, Reach]]:
+    """Start the searches within ``max_hops`` of local firms, over every link and over
+    reported links only (one search when every link is reported); returns a call that waits
+    for both. With a ``pool`` they run on its threads (numpy lets go of the interpreter lock
+    in them), else here and now."""
+    every_reported = not (view.link_confidence != CONFIDENCE_CODES["reported"]).any()
+    if pool is None:
+        any_link = reach(view, view.is_local, params.max_hops)
+        reported = (
+            any_link
+            if every_reported
+            else reach(view, view.is_local, params.max_hops, reported_only=True)
+        )
+        return lambda: (reported, any_link)
+    _ = view.supplier_of_link  # made once, before both searches read it
+    pending_any = pool.submit(reach, view, view.is_local, params.max_hops)
+    pending_reported = (
+        pending_any
+        if every_reported
+        else pool.submit(reach, view, view.is_local, params.max_hops, reported_only=True)
+    )
+    return lambda: (pending_reported.result(), pending_any.result())
+
+
 def _find_candidates(
     view: ChainView,
     params: TargetParams,
     seg: _SegmentFacts,
     predicted: Sequence[PredictedLink],
+    searched: tuple[Reach, Reach] | None = None,
 ) -> _Found:
     """Outside firms (a) in missing or weak segments, (b) within ``max_hops`` links of a local
-    firm, by reported links or (c) inferred ones, and (d) predicted partners of local firms."""
+    firm, by reported links or (c) inferred ones, and (d) predicted partners of local firms.
+    ``searched``: the searches from local firms (reported links, every link), when made
+    already (:func:`_search_from_local`)."""
     n = view.n_firms
-    from_local = reach(view, view.is_local, params.max_hops)
-    if (view.link_confidence != CONFIDENCE_CODES["reported"]).any():
-        reported = reach(view, view.is_local, params.max_hops, reported_only=True)
-    else:
-        reported = from_local
+    reported, from_local = searched or _search_from_local(view, params, None)()
     hops_any, hops_reported = from_local[0], reported[0]
     in_gap = _rows_touching(view.membership, seg.gap_value >= GAP_VALUE[GapStatus.WEAK])
     pred_mask = np.zeros(n, dtype=bool)
