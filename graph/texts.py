@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import cached_property
-from typing import Any, overload
+from typing import Any, TypeAlias, overload
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-__all__ = ["TextColumn"]
+__all__ = ["TextColumn", "TextSource"]
 
 ObjectArray = npt.NDArray[np.object_]
 
@@ -31,10 +31,7 @@ class TextColumn:
     """Row-aligned strings (``None`` where unknown) from an Arrow array, a numpy array or a
     sequence; indexable like a numpy array of objects."""
 
-    def __init__(
-        self,
-        values: TextColumn | pa.Array | pa.ChunkedArray | Sequence[str | None] | ObjectArray,
-    ) -> None:
+    def __init__(self, values: TextSource) -> None:
         if isinstance(values, TextColumn):
             self._arrow: pa.Array | pa.ChunkedArray | None = values._arrow
             if "objects" in values.__dict__:
@@ -110,3 +107,7 @@ class TextColumn:
         head = ", ".join(repr(self[i]) for i in range(min(self._length, 3)))
         more = ", …" if self._length > 3 else ""
         return f"TextColumn([{head}{more}], {self._length} rows)"
+
+
+#: What a text column can be made from.
+TextSource: TypeAlias = TextColumn | pa.Array | pa.ChunkedArray | Sequence[str | None] | ObjectArray

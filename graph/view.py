@@ -31,13 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 from scipy import sparse
 
 from .errors import NotFoundError
 from .model import KNOWN_TAGS, Chain, Confidence
 from .regions import is_within, region_prefix
-from .texts import TextColumn
+from .texts import TextColumn, TextSource
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -318,14 +317,14 @@ class ChainView:
         *,
         chain: Chain | None,
         home_region: str,
-        ids: Sequence[str] | npt.NDArray[np.object_] | TextColumn | pa.Array,
+        ids: TextSource,
         segment_ids: Sequence[str],
         member_firm: Sequence[int] | IntArray,
         member_segment: Sequence[int] | IntArray,
         member_share: Sequence[float] | FloatArray,
         supplier: Sequence[int] | IntArray | IndexArray,
         customer: Sequence[int] | IntArray | IndexArray,
-        names: Sequence[str] | npt.NDArray[np.object_] | TextColumn | pa.Array | None = None,
+        names: TextSource | None = None,
         regions: Sequence[str | None] | npt.NDArray[np.object_] | None = None,
         revenue: Sequence[float] | FloatArray | None = None,
         employees: Sequence[float] | FloatArray | None = None,
