@@ -34,6 +34,18 @@ def isolated_settings(
     yield home
 
 
+@pytest.fixture(scope="session")
+def demo_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo city's store (default size), built once for the session: open it read-only."""
+    from chainscout.graph import open_store
+    from chainscout.loaders.demo import build_demo_store
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with open_store(path) as store:
+        build_demo_store(store)
+    return path
+
+
 def shared_dataset(name: str) -> Path:
     """The folder of a shared dataset, or skip the test saying why."""
     folder = SHARED_DATA / name

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import pytest
 
@@ -75,15 +74,3 @@ def chain_factory() -> Callable[..., Chain]:
 @pytest.fixture
 def view_factory() -> ViewFactory:
     return build_view
-
-
-@pytest.fixture(scope="session")
-def demo_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo city's store (default size), built once for the session."""
-    from chainscout.graph import open_store
-    from chainscout.loaders.demo import build_demo_store
-
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    with open_store(path) as store:
-        build_demo_store(store)
-    return path

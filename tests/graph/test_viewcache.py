@@ -19,14 +19,6 @@ from chainscout.loaders.demo import DEMO_CITY, build_demo_store
 HOMES = [DEMO_CITY.code, "340000", "CN"]
 
 
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("kept") / "demo.duckdb"
-    with EmbeddedStore(path) as store:
-        build_demo_store(store)
-    return path
-
-
 def field_values(view: ChainView) -> dict[str, object]:
     """Every field of a view as plain comparable values (arrays with their dtype)."""
     out: dict[str, object] = {}
@@ -51,23 +43,25 @@ def kept_folders(cache: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("home", HOMES)
-def test_a_kept_view_is_the_view_field_by_field(demo_path: Path, tmp_path: Path, home: str) -> None:
-    with EmbeddedStore(demo_path, read_only=True) as plain:
+def test_a_kept_view_is_the_view_field_by_field(
+    demo_store_path: Path, tmp_path: Path, home: str
+) -> None:
+    with EmbeddedStore(demo_store_path, read_only=True) as plain:
         want = field_values(plain.view("nev", home))
     for _ in range(2):  # made and kept, then read back
-        with EmbeddedStore(demo_path, read_only=True, view_cache=tmp_path) as store:
+        with EmbeddedStore(demo_store_path, read_only=True, view_cache=tmp_path) as store:
             got = store.view("nev", home)
             assert field_values(got) == want
     assert len(kept_folders(tmp_path)) == 1
 
 
-def test_the_second_read_comes_from_the_cache(demo_path: Path, tmp_path: Path) -> None:
-    with EmbeddedStore(demo_path, read_only=True, view_cache=tmp_path) as store:
+def test_the_second_read_comes_from_the_cache(demo_store_path: Path, tmp_path: Path) -> None:
+    with EmbeddedStore(demo_store_path, read_only=True, view_cache=tmp_path) as store:
         store.view("nev", DEMO_CITY.code)
     folder = kept_folders(tmp_path)[0]
     ids = np.load(folder / "ids.offsets.npy")
     np.save(folder / "revenue.npy", np.full(len(ids) - 1, 7.0))  # mark the kept copy
-    with EmbeddedStore(demo_path, read_only=True, view_cache=tmp_path) as store:
+    with EmbeddedStore(demo_store_path, read_only=True, view_cache=tmp_path) as store:
         assert set(store.view("nev", DEMO_CITY.code).revenue.tolist()) == {7.0}
 
 
@@ -103,22 +97,22 @@ def test_a_write_makes_the_kept_view_unused(tmp_path: Path) -> None:
     ids=["bad json", "missing array", "broken array", "older format"],
 )
 def test_a_damaged_kept_view_is_made_again(
-    demo_path: Path, tmp_path: Path, damage: Callable[[Path], object]
+    demo_store_path: Path, tmp_path: Path, damage: Callable[[Path], object]
 ) -> None:
-    with EmbeddedStore(demo_path, read_only=True) as plain:
+    with EmbeddedStore(demo_store_path, read_only=True) as plain:
         want = field_values(plain.view("nev", DEMO_CITY.code))
-    with EmbeddedStore(demo_path, read_only=True, view_cache=tmp_path) as store:
+    with EmbeddedStore(demo_store_path, read_only=True, view_cache=tmp_path) as store:
         store.view("nev", DEMO_CITY.code)
     damage(kept_folders(tmp_path)[0])
     for _ in range(2):  # made again from the tables, then read back from the new copy
-        with EmbeddedStore(demo_path, read_only=True, view_cache=tmp_path) as store:
+        with EmbeddedStore(demo_store_path, read_only=True, view_cache=tmp_path) as store:
             assert field_values(store.view("nev", DEMO_CITY.code)) == want
 
 
-def test_an_unwritable_cache_still_answers(demo_path: Path, tmp_path: Path) -> None:
+def test_an_unwritable_cache_still_answers(demo_store_path: Path, tmp_path: Path) -> None:
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder", encoding="utf-8")
-    with EmbeddedStore(demo_path, read_only=True, view_cache=blocked / "views") as store:
+    with EmbeddedStore(demo_store_path, read_only=True, view_cache=blocked / "views") as store:
         assert store.view("nev", DEMO_CITY.code).n_firms > 0
 
 
@@ -129,8 +123,10 @@ def test_a_store_open_for_writing_keeps_nothing(tmp_path: Path) -> None:
     assert kept_folders(tmp_path / "cache") == []
 
 
-def test_only_the_most_recently_used_are_kept(demo_path: Path, tmp_path: Path) -> None:
-    with EmbeddedStore(demo_path, read_only=True, view_cache=tmp_path, view_cache_keep=2) as s:
+def test_only_the_most_recently_used_are_kept(demo_store_path: Path, tmp_path: Path) -> None:
+    with EmbeddedStore(
+        demo_store_path, read_only=True, view_cache=tmp_path, view_cache_keep=2
+    ) as s:
         for home in HOMES:
             s.view("nev", home)
     assert len(kept_folders(tmp_path)) == 2
@@ -147,12 +143,12 @@ def run_json(capsys: pytest.CaptureFixture[str], args: list[str]) -> object:
 
 
 def test_targets_twice_from_the_cli_agree(
-    demo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    demo_store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     cache = tmp_path / "views"
     monkeypatch.setenv("CHAINSCOUT_VIEW_CACHE", str(cache))
-    args = ["targets", "--store", str(demo_path), "--chain", "nev", "--region", DEMO_CITY.code,
+    args = ["targets", "--store", str(demo_store_path), "--chain", "nev", "--region", DEMO_CITY.code,
             "--format", "json"]  # fmt: skip
     first = run_json(capsys, args)
     assert len(kept_folders(cache)) == 1
@@ -162,14 +158,14 @@ def test_targets_twice_from_the_cli_agree(
 
 
 def test_a_kept_view_that_cannot_be_touched_still_serves(
-    demo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with EmbeddedStore(demo_path, read_only=True, view_cache=tmp_path) as store:
+    with EmbeddedStore(demo_store_path, read_only=True, view_cache=tmp_path) as store:
         want = field_values(store.view("nev", DEMO_CITY.code))
 
     def refuse(*_: object) -> None:
         raise PermissionError("read-only folder")
 
     monkeypatch.setattr("chainscout.graph.viewcache.os.utime", refuse)
-    with EmbeddedStore(demo_path, read_only=True, view_cache=tmp_path) as store:
+    with EmbeddedStore(demo_store_path, read_only=True, view_cache=tmp_path) as store:
         assert field_values(store.view("nev", DEMO_CITY.code)) == want
