@@ -50,6 +50,7 @@ from .tables import (
     enterprises_to_models,
     supplies_to_models,
 )
+from .texts import code_texts, few_texts
 from .view import TAG_BITS, ChainView
 from .viewcache import cached_view_folder, file_stamp, load_view, prune, save_view
 
@@ -991,10 +992,10 @@ class EmbeddedStore(StoreBase):
             if kept is not None:
                 return kept
         view = self._extract_view(chain_id, home)
-        if folder is not None and self._view_cache is not None:
+        if folder is not None:
             try:
                 save_view(view, folder, stamp=self._stamp)
-                prune(self._view_cache, self._view_cache_keep)
+                prune(folder.parent, self._view_cache_keep)
             except OSError as err:  # a full disk or a folder we may not write: answer anyway
                 log.warning("could not keep the view in %s: %s", folder, err)
         return view
@@ -1214,12 +1215,7 @@ def _nids_of_values(
 def _texts_of_few(col: pa.ChunkedArray) -> np.ndarray:
     """A text column with few distinct values (region codes) as an object array: one Python
     string per distinct value, shared by its rows, instead of one per row."""
-    coded = pc.dictionary_encode(col.combine_chunks())
-    distinct = len(coded.dictionary)
-    words = np.empty(distinct + 1, dtype=object)  # a null row points at the None past them
-    words[:distinct] = coded.dictionary.to_numpy(zero_copy_only=False)
-    out: np.ndarray = words[pc.fill_null(coded.indices, distinct).to_numpy()]
-    return out
+    return few_texts(*code_texts(col))
 
 
 def _floats(col: pa.ChunkedArray) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-__all__ = ["TextColumn", "TextSource"]
+__all__ = ["TextColumn", "TextSource", "code_texts", "few_texts"]
 
 ObjectArray = npt.NDArray[np.object_]
 
@@ -111,3 +111,30 @@ class TextColumn:
 
 #: What a text column can be made from.
 TextSource: TypeAlias = TextColumn | pa.Array | pa.ChunkedArray | Sequence[str | None] | ObjectArray
+
+
+def code_texts(values: pa.Array | pa.ChunkedArray) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """A text column with few distinct values (region codes) as a code per row into a list of
+    the distinct words (-1 for null): what :func:`few_texts` reads back.
+
+    >>> code_texts(pa.array(["440305", None, "440305", "320500"]))
+    (array([ 0, -1,  0,  1], dtype=int32), ['440305', '320500'])
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    coded = values.dictionary_encode()
+    codes = np.asarray(coded.indices.fill_null(-1).to_numpy(), dtype=np.int32)
+    return codes, [str(w) for w in coded.dictionary.to_pylist()]
+
+
+def few_texts(codes: npt.NDArray[np.integer[Any]], words: Sequence[str]) -> ObjectArray:
+    """The rows of :func:`code_texts` as an object array: one Python string per distinct word,
+    shared by its rows, instead of one per row; code -1 reads None.
+
+    >>> few_texts(np.array([0, -1, 0, 1]), ["440305", "320500"]).tolist()
+    ['440305', None, '440305', '320500']
+    """
+    table = np.empty(len(words) + 1, dtype=object)  # code -1 reads the None past the words
+    table[: len(words)] = list(words)
+    out: ObjectArray = table[codes]
+    return out

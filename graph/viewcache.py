@@ -45,7 +45,7 @@ from scipy import sparse
 
 from .model import Chain
 from .tables import text_bytes
-from .texts import TextColumn
+from .texts import TextColumn, code_texts, few_texts
 from .view import ChainView
 
 __all__ = ["FORMAT", "cached_view_folder", "file_stamp", "load_view", "prune", "save_view"]
@@ -134,10 +134,9 @@ def _save_field(folder: Path, name: str, value: Any) -> dict[str, Any]:
         np.save(folder / f"{name}.npy", value, allow_pickle=False)
         return {"kind": "array"}
     if isinstance(value, np.ndarray):  # region codes: a few thousand distinct among many rows
-        texts = pa.array(value.tolist(), pa.string()).dictionary_encode()
-        codes = np.asarray(texts.indices.fill_null(-1), dtype=np.int32)
+        codes, words = code_texts(pa.array(value.tolist(), pa.string()))
         np.save(folder / f"{name}.npy", codes, allow_pickle=False)
-        return {"kind": "codes", "values": texts.dictionary.to_pylist()}
+        return {"kind": "codes", "values": words}
     if isinstance(value, TextColumn):
         arrow = value.arrow
         arrow = arrow if arrow.type == pa.string() else arrow.cast(pa.string())
@@ -164,8 +163,7 @@ def _load_field(folder: Path, name: str, spec: dict[str, Any]) -> Any:
     if kind == "array":
         return _npy(folder / f"{name}.npy")
     if kind == "codes":
-        values = np.array([*spec["values"], None], dtype=object)
-        return values[_npy(folder / f"{name}.npy")]  # code -1 reads the None at the end
+        return few_texts(_npy(folder / f"{name}.npy"), spec["values"])
     if kind == "text":
         offsets = _npy(folder / f"{name}.offsets.npy").astype(np.int32, copy=False)
         data = _npy(folder / f"{name}.data.npy")
