@@ -692,6 +692,18 @@ class EmbeddedStore(StoreBase):
             raise NotFoundError("project", project_id)
         return Project.model_validate_json(rows[0][0])
 
+    def _with_landed(
+        self, local: npt.NDArray[np.bool_], ids: pa.Array | pa.ChunkedArray, home: str
+    ) -> npt.NDArray[np.bool_]:
+        """``local`` (by region code) with the firms of projects in production inside ``home``
+        made local too."""
+        landed = self._landed(home)
+        if not landed:
+            return local
+        made = pc.is_in(ids, value_set=pa.array(landed, pa.string())).to_numpy(zero_copy_only=False)
+        out: npt.NDArray[np.bool_] = local | np.asarray(made, dtype=bool)
+        return out
+
     def _landed(self, home: str) -> list[str]:
         """Enterprises whose projects reached production inside ``home`` (they count as local)."""
         if "projects" not in self._tables():
@@ -987,9 +999,10 @@ class EmbeddedStore(StoreBase):
             raise BadInputError(f"home region: {err}") from None
         folder = None
         if self._view_cache is not None:
-            folder = cached_view_folder(self._view_cache, Path(self.location), chain_id, home)
-            kept = load_view(folder, stamp=self._stamp)
+            folder = cached_view_folder(self._view_cache, Path(self.location), chain_id)
+            kept = load_view(folder, stamp=self._stamp, home_region=home)
             if kept is not None:
+                kept.is_local = self._with_landed(kept.is_local, kept.ids.arrow, home)
                 return kept
         view = self._extract_view(chain_id, home)
         if folder is not None:
@@ -1038,10 +1051,9 @@ class EmbeddedStore(StoreBase):
         finally:
             db.unregister("v_nodes")
         ent_nid = ent["nid"].to_numpy()
-        local = np.asarray(ent["local"].to_numpy(zero_copy_only=False), dtype=bool)
-        landed = self._landed(home)
-        if landed:  # a project in production makes its firm local to the home region
-            local = local | np.isin(ent["id"].to_numpy(zero_copy_only=False), landed)
+        local = self._with_landed(
+            np.asarray(ent["local"].to_numpy(zero_copy_only=False), dtype=bool), ent["id"], home
+        )
         row_of = np.full(int(ent_nid.max()) + 1 if len(ent_nid) else 0, -1, dtype=np.int64)
         row_of[ent_nid] = np.arange(len(ent_nid))
         return ChainView.from_arrays(

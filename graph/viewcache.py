@@ -2,8 +2,10 @@
 
 Taking the view of a chain from a store of a million firms reads and sorts five million links:
 seconds, every time a command runs. A read-only embedded store keeps each view it makes as a
-folder of numpy files under a cache folder, one folder for each store, chain and home region,
-and reads it back (a fraction of a second) while the store is unchanged.
+folder of numpy files under a cache folder, one folder for each store and chain, and reads it
+back (a fraction of a second) while the store is unchanged. The home region is applied when a
+view is read back: which firms are local is worked out from the kept region codes, a few
+thousand distinct words, so one folder serves every home region.
 
 A kept view is used only when the store's files are exactly as they were when it was made:
 their size, modification time and inode (the database and its write-ahead log) are part of the
@@ -20,10 +22,13 @@ Example:
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     folder = Path(tmp) / "v"
     ...     save_view(v, folder, stamp=[1, 2])
-    ...     back = load_view(folder, stamp=[1, 2])
-    ...     stale = load_view(folder, stamp=[1, 3])
+    ...     back = load_view(folder, stamp=[1, 2], home_region="440300")
+    ...     elsewhere = load_view(folder, stamp=[1, 2], home_region="320000")
+    ...     stale = load_view(folder, stamp=[1, 3], home_region="440300")
     >>> back.names.tolist(), back.regions.tolist(), back.suppliers_of(0).tolist(), stale
     (['甲', '乙'], ['440305', None], [1], None)
+    >>> back.is_local.tolist(), elsewhere.home_region, elsewhere.is_local.tolist()
+    ([True, False], '320000', [False, False])
 """
 
 from __future__ import annotations
@@ -46,15 +51,17 @@ from scipy import sparse
 from .model import Chain
 from .tables import text_bytes
 from .texts import TextColumn, code_texts, few_texts
-from .view import ChainView
+from .view import ChainView, local_mask
 
 __all__ = ["FORMAT", "cached_view_folder", "file_stamp", "load_view", "prune", "save_view"]
 
 log = logging.getLogger(__name__)
 
 #: Version of the folder layout; a folder of another version is made again.
-FORMAT = 1
+FORMAT = 2
 _META = "view.json"
+#: Fields applied when a view is read back, not kept: the home region and what it makes local.
+_APPLIED = ("home_region", "is_local")
 
 
 def file_stamp(path: Path) -> list[int]:
@@ -70,15 +77,16 @@ def file_stamp(path: Path) -> list[int]:
     return stamp
 
 
-def cached_view_folder(cache: Path, store: Path, chain_id: str, home_region: str) -> Path:
-    """The folder for one store, chain and home region (a digest of the three)."""
-    key = "\0".join([str(store.resolve()), chain_id, home_region])
+def cached_view_folder(cache: Path, store: Path, chain_id: str) -> Path:
+    """The folder for one store and chain (a digest of the two); it serves every home region."""
+    key = "\0".join([str(store.resolve()), chain_id])
     return cache / hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
 
 def save_view(view: ChainView, folder: Path, *, stamp: Sequence[int]) -> None:
     """Write ``view`` to ``folder`` (replacing what is there) in one step: the files are
-    written beside it first, then moved into place, so a reader sees all or nothing."""
+    written beside it first, then moved into place, so a reader sees all or nothing. Its home
+    region and local firms are not kept: :func:`load_view` applies the home region asked for."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -86,7 +94,8 @@ def save_view(view: ChainView, folder: Path, *, stamp: Sequence[int]) -> None:
     try:
         meta: dict[str, Any] = {"format": FORMAT, "stamp": list(stamp), "fields": {}}
         for f in dataclasses.fields(ChainView):
-            meta["fields"][f.name] = _save_field(tmp, f.name, getattr(view, f.name))
+            if f.name not in _APPLIED:
+                meta["fields"][f.name] = _save_field(tmp, f.name, getattr(view, f.name))
         (tmp / _META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
@@ -94,9 +103,11 @@ def save_view(view: ChainView, folder: Path, *, stamp: Sequence[int]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def load_view(folder: Path, *, stamp: Sequence[int]) -> ChainView | None:
-    """The view kept in ``folder`` when it was made from a store with this ``stamp``; None when
-    there is none, it is of another store state or format, or it cannot be read."""
+def load_view(folder: Path, *, stamp: Sequence[int], home_region: str) -> ChainView | None:
+    """The view kept in ``folder`` when it was made from a store with this ``stamp``, seen
+    from ``home_region``; None when there is none, it is of another store state or format, or
+    it cannot be read. Firms count as local by their region code alone (a store adds the firms
+    its landed projects make local)."""
     if not (folder / _META).exists():
         return None
     try:
@@ -106,7 +117,12 @@ def load_view(folder: Path, *, stamp: Sequence[int]) -> ChainView | None:
         values = {
             f.name: _load_field(folder, f.name, meta["fields"][f.name])
             for f in dataclasses.fields(ChainView)
+            if f.name not in _APPLIED
         }
+        values["home_region"] = home_region
+        values["is_local"] = _local_rows(folder, meta["fields"]["regions"], home_region)
+        if len(values["is_local"]) != len(values["ids"]):
+            raise ValueError("the region codes and the ids differ in length")
     except (OSError, ValueError, KeyError, TypeError) as err:
         log.warning("ignoring the kept view in %s: %s", folder, err)
         return None
@@ -183,6 +199,15 @@ def _load_field(folder: Path, name: str, spec: dict[str, Any]) -> Any:
     if kind == "json":
         return spec["value"]
     raise ValueError(f"unknown kind {kind!r} of field {name!r}")
+
+
+def _local_rows(folder: Path, spec: dict[str, Any], home_region: str) -> np.ndarray:
+    """Which rows lie inside ``home_region``, from the kept region codes: each distinct word is
+    tested once (code -1, unknown, is never inside)."""
+    if spec["kind"] != "codes":
+        raise ValueError("the region codes are not kept as codes")
+    inside = np.append(local_mask(list(spec["values"]), home_region), False)
+    return np.asarray(inside[_npy(folder / "regions.npy")], dtype=bool)
 
 
 def _npy(path: Path) -> np.ndarray:

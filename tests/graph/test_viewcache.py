@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,6 +53,21 @@ def test_a_kept_view_is_the_view_field_by_field(
         with EmbeddedStore(demo_store_path, read_only=True, view_cache=tmp_path) as store:
             got = store.view("nev", home)
             assert field_values(got) == want
+    assert len(kept_folders(tmp_path)) == 1
+
+
+def test_one_kept_view_serves_every_home_region(demo_store_path: Path, tmp_path: Path) -> None:
+    # made for the whole country first, then read back for the demo city (where the demo's
+    # projects in production make their outside firms local) and for its province
+    homes = ["CN", DEMO_CITY.code, "340000"]
+    with EmbeddedStore(demo_store_path, read_only=True) as plain:
+        want = {home: field_values(plain.view("nev", home)) for home in homes}
+        landed = plain.view("nev", DEMO_CITY.code)
+    by_code = landed.is_local & ~np.char.startswith(landed.regions.astype(str), DEMO_CITY.code[:4])
+    assert by_code.any(), "the demo should have a landed outside firm"
+    with EmbeddedStore(demo_store_path, read_only=True, view_cache=tmp_path) as store:
+        for home in homes:
+            assert field_values(store.view("nev", home)) == want[home]
     assert len(kept_folders(tmp_path)) == 1
 
 
@@ -124,14 +140,16 @@ def test_a_store_open_for_writing_keeps_nothing(tmp_path: Path) -> None:
 
 
 def test_only_the_most_recently_used_are_kept(demo_store_path: Path, tmp_path: Path) -> None:
-    with EmbeddedStore(
-        demo_store_path, read_only=True, view_cache=tmp_path, view_cache_keep=2
-    ) as s:
-        for home in HOMES:
-            s.view("nev", home)
-    assert len(kept_folders(tmp_path)) == 2
-    prune(tmp_path, 1)
-    assert len(kept_folders(tmp_path)) == 1
+    cache = tmp_path / "cache"
+    stores = [tmp_path / f"copy-{i}.duckdb" for i in range(3)]  # a folder for each store
+    for path in stores:
+        shutil.copyfile(demo_store_path, path)
+        with EmbeddedStore(path, read_only=True, view_cache=cache, view_cache_keep=2) as s:
+            s.view("nev", DEMO_CITY.code)
+    assert len(kept_folders(cache)) == 2
+    newest = max(kept_folders(cache), key=lambda p: (p / "view.json").stat().st_mtime_ns)
+    prune(cache, 1)
+    assert kept_folders(cache) == [newest]
 
 
 def run_json(capsys: pytest.CaptureFixture[str], args: list[str]) -> object:
