@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 _CONFIDENCE = {code: name for name, code in CONFIDENCE_CODES.items()}
+#: How a path's text marks a link that is not reported.
+_KIND_ZH = {"inferred": "推断", "predicted": "预测"}
 
 
 class PathStep(BaseModel):
@@ -213,8 +215,9 @@ def introducer_paths(
     local_reach: tuple[Reach, Reach] | None = None,
 ) -> dict[int, IntroducerPath]:
     """The best introducer path for each target row that a local firm reaches within
-    ``max_hops`` links: shortest first; at equal length a chain leader, then a path of reported
-    links only. Targets no local firm reaches are absent from the result.
+    ``max_hops`` links: a path of reported links when there is one, else one that uses
+    inferred links too (its text marks them); then the shortest; at equal length a chain
+    leader. Targets no local firm reaches are absent from the result.
 
     ``local_reach`` passes searches from every local firm already made with the same
     ``max_hops`` (reported links only, then all links), as the target ranking has them."""
@@ -242,14 +245,15 @@ def introducer_paths(
     ]
     out: dict[int, IntroducerPath] = {}
     for t in rows.tolist():
-        best: tuple[int, int] | None = None  # (hops, search index)
+        best: tuple[int, int, int] | None = None  # (inferred links used, hops, search index)
         for k, (hops, _, _) in enumerate(searches):
             h = int(hops[t])
-            if h > 0 and (best is None or h < best[0]):
-                best = (h, k)
+            rank = (k % 2, h, k)  # searches 0 and 2 follow reported links only
+            if h > 0 and (best is None or rank < best):
+                best = rank
         if best is None:
             continue
-        _, k = best
+        k = best[2]
         _, parent, via = searches[k]
         out[t] = _build(view, t, parent, via, leader_mask)
     return out
@@ -287,8 +291,12 @@ def _build(
             )
         )
         buys = sup == b  # a buys from b
-        parts_en.append(("← buys from ← " if buys else "→ sells to → ") + str(view.names[b]))
-        parts_zh.append(("←采购自← " if buys else "→供货给→ ") + str(view.names[b]))
+        kind = steps[-1].confidence
+        en, zh = ("", "") if kind == "reported" else (f" ({kind})", f"（{_KIND_ZH[kind]}）")
+        parts_en.append(
+            (f"← buys from{en} ← " if buys else f"→ sells to{en} → ") + str(view.names[b])
+        )
+        parts_zh.append((f"←采购自{zh}← " if buys else f"→供货给{zh}→ ") + str(view.names[b]))
         del a
     intro = chain[0]
     return IntroducerPath(
@@ -305,16 +313,24 @@ def _build(
 
 
 def path_between(
-    view: ChainView, source: int, target: int, max_hops: int = 3
+    view: ChainView,
+    source: int,
+    target: int,
+    max_hops: int = 3,
+    leaders: npt.NDArray[np.int64] | None = None,
 ) -> IntroducerPath | None:
     """The shortest supply path (either direction per link) from ``source`` to ``target``
-    within ``max_hops``, or None. Used by ``chainscout path FROM TO``."""
+    within ``max_hops``, or None. Used by ``chainscout path FROM TO``; ``leaders`` (rows of
+    the chain leaders) says whether ``source`` is one."""
     start = np.zeros(view.n_firms, dtype=bool)
     start[source] = True
     hops, parent, via = reach(view, start, max_hops)
     if hops[target] < 0:
         return None
-    return _build(view, target, parent, via, np.zeros(view.n_firms, dtype=bool))
+    leader_mask = np.zeros(view.n_firms, dtype=bool)
+    if leaders is not None:
+        leader_mask[leaders] = True
+    return _build(view, target, parent, via, leader_mask)
 
 
 def neighbourhood(

@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -69,6 +69,7 @@ __all__ = [
     "TargetParams",
     "TargetRanking",
     "TargetWeights",
+    "chain_leaders",
     "rank_targets",
     "weight_sensitivity",
 ]
@@ -162,7 +163,15 @@ class EntryThresholds(BaseModel):
         >>> EntryThresholds.parse("max_energy_intensity=0.8").max_energy_intensity
         0.8
         """
-        return cls.model_validate(_pairs(text or "")) if text else cls()
+        if not text:
+            return cls()
+        pairs = _pairs(text)
+        unknown = [k for k in pairs if k not in cls.model_fields]
+        if unknown:
+            raise ValueError(
+                f"no threshold {unknown[0]!r}; thresholds: {', '.join(cls.model_fields)}"
+            )
+        return cls.model_validate(pairs)
 
 
 class TargetParams(BaseModel):
@@ -367,30 +376,48 @@ def weight_sensitivity(
     *,
     top: int = 20,
     change: float = 0.5,
-) -> dict[str, dict[str, int]]:
+) -> dict[str, dict[str, Any]]:
     """How the top ``top`` moves when one factor's weight moves by ±``change`` (relative).
 
-    For each factor and direction: how many of today's top firms leave the top, and the largest
-    rank move among those that stay. Factors are computed once and re-weighted.
+    For each factor and direction (``"gap up"``, ``"gap down"``…): ``left_top``, how many of
+    today's top firms leave the top; ``entered``, the firms that enter it, each with its rank
+    before and after (1 is best; the rank before is in the whole of today's ranking); ``left``,
+    the firms that leave it, with their rank before; and ``max_move``, the largest rank move of
+    any firm in the new top, entrants included. Factors are computed once and re-weighted.
     """
     params = params or TargetParams()
     s = _score(view, params, ())
     keep = np.flatnonzero(~_failed(view, s))
-    base = _order(view, s, s.weights, among=keep, first=top)
-    base_rank = {int(i): r for r, i in enumerate(base)}
-    out: dict[str, dict[str, int]] = {}
+    today = _order(view, s, s.weights, among=keep)  # the whole ranking: entrants' ranks before
+    rank_before = np.full(len(s.cand), -1, dtype=np.int64)
+    rank_before[today] = np.arange(len(today))
+    base = today[:top].tolist()
+    out: dict[str, dict[str, Any]] = {}
     raw = params.weights.as_dict()
+
+    def firm(pos: int, **ranks: int) -> dict[str, Any]:
+        row = int(s.cand[pos])
+        return {"id": str(view.ids[row]), "name": str(view.names[row]), **ranks}
+
     for factor in FACTORS:
         for sign, label in ((1, "up"), (-1, "down")):
             w = dict(raw)
             w[factor] = max(0.0, w[factor] * (1 + sign * change))
             weights = _normalise(w, bool(s.region_prefixes))
-            order = _order(view, s, weights, among=keep, first=top)
-            new_rank = {int(i): r for r, i in enumerate(order)}
-            moved = [abs(new_rank[i] - r) for i, r in base_rank.items() if i in new_rank]
+            order = _order(view, s, weights, among=keep, first=top).tolist()
+            now = set(order)
+            left = [p for p in base if p not in now]
             out[f"{factor} {label}"] = {
-                "left_top": sum(1 for i in base_rank if i not in new_rank),
-                "max_move": max(moved, default=0),
+                "left_top": len(left),
+                "max_move": max(
+                    (abs(r - int(rank_before[p])) for r, p in enumerate(order)), default=0
+                ),
+                "entered": [
+                    firm(p, rank_before=int(rank_before[p]) + 1, rank_after=r + 1)
+                    for r, p in enumerate(order)
+                    if rank_before[p] >= top
+                ],
+                "left": [firm(p, rank_before=int(rank_before[p]) + 1) for p in left],
             }
     return out
 
@@ -692,6 +719,12 @@ def _factor_values(
     by_factor[4] = seg.density[segment]
     by_factor[5] = region_set_mask(view.regions[cand], prefixes) if prefixes else 0.0
     return segment, by_factor.T, pull_raw
+
+
+def chain_leaders(view: ChainView, params: TargetParams | None = None) -> npt.NDArray[np.int64]:
+    """Rows of the chain leaders a ranking starts its introducer paths from (see
+    :class:`TargetParams`: ``leader_ids``, else tagged 链主 and the largest local firms)."""
+    return _leaders(view, params or TargetParams())
 
 
 def _leaders(view: ChainView, params: TargetParams) -> npt.NDArray[np.int64]:

@@ -2,7 +2,8 @@
 
 Landing a firm makes it local to the home region: the gap table and the remaining ranking are
 recomputed on the same view with those firms local (``ChainView.with_local``), and the result
-lists every segment whose status changed, with the reason after the change.
+lists every segment whose status changed, with the reason after the change, and (with
+``rank``) every firm whose place in the top of the ranking changed, with why.
 
 Example:
     >>> from chainscout.graph.view import ChainView
@@ -26,7 +27,7 @@ from chainscout.graph.view import ChainView
 from .gaps import GapTable, gap_table
 from .targets import TargetParams, TargetRanking, rank_targets
 
-__all__ = ["SegmentChange", "WhatIf", "what_if"]
+__all__ = ["RankChange", "SegmentChange", "WhatIf", "what_if"]
 
 
 class SegmentChange(BaseModel):
@@ -41,6 +42,21 @@ class SegmentChange(BaseModel):
     reason_after: str
 
 
+class RankChange(BaseModel):
+    """A firm whose place in the top of the ranking changed (ranks from 1; None: not in the
+    top shown), and why in a sentence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    rank_before: int | None
+    rank_after: int | None
+    score_before: float | None
+    score_after: float | None
+    reason: str
+
+
 class WhatIf(BaseModel):
     """The gap table and ranking before and after landing ``landed``."""
 
@@ -52,6 +68,7 @@ class WhatIf(BaseModel):
     gaps_before: GapTable
     gaps_after: GapTable
     targets_after: TargetRanking | None
+    ranking_changes: list[RankChange] = []
 
 
 def what_if(
@@ -82,12 +99,52 @@ def what_if(
         for b, a in zip(before.rows, after.rows, strict=True)
         if b.status != a.status
     ]
-    ranking = rank_targets(after_view, params, limit=limit) if rank else None
+    landed = [str(view.ids[r]) for r in rows]
+    ranking, moves = None, []
+    if rank:
+        ranking = rank_targets(after_view, params, limit=limit)
+        moves = rank_changes(rank_targets(view, params, limit=limit), ranking, set(landed))
     return WhatIf(
-        landed=[str(view.ids[r]) for r in rows],
+        landed=landed,
         already_local=already,
         changes=changes,
         gaps_before=before,
         gaps_after=after,
         targets_after=ranking,
+        ranking_changes=moves,
     )
+
+
+def rank_changes(before: TargetRanking, after: TargetRanking, landed: set[str]) -> list[RankChange]:
+    """The firms of either top whose rank or score changed: the top after first, in its order,
+    then those that left it."""
+    old = {t.id: t for t in before.rows}
+    new = {t.id: t for t in after.rows}
+    top = len(before.rows)
+    out: list[RankChange] = []
+    for t in after.rows:
+        b = old.get(t.id)
+        if b is not None and (b.rank, b.score) == (t.rank, t.score):
+            continue
+        if b is None:
+            reason = f"entered the top {top}"
+        elif t.score != b.score:
+            was = {f.name: f.contribution for f in b.factors}
+            delta = {f.name: f.contribution - was.get(f.name, 0.0) for f in t.factors}
+            most = max(delta, key=lambda k: abs(delta[k]))
+            reason = f"score {b.score:.3f} → {t.score:.3f}, mostly {most} ({delta[most]:+.3f})"
+        else:
+            reason = "moved as firms above it " + ("left" if t.rank < b.rank else "rose")
+        out.append(RankChange(
+            id=t.id, name=t.name, rank_before=b.rank if b else None, rank_after=t.rank,
+            score_before=b.score if b else None, score_after=t.score, reason=reason,
+        ))  # fmt: skip
+    for b in before.rows:
+        if b.id in new:
+            continue
+        reason = "landed: now a local firm" if b.id in landed else f"fell below the top {top}"
+        out.append(RankChange(
+            id=b.id, name=b.name, rank_before=b.rank, rank_after=None, score_before=b.score,
+            score_after=None, reason=reason,
+        ))  # fmt: skip
+    return out

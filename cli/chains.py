@@ -134,13 +134,18 @@ def open_view(store: str | None, chain: str | None, region: str | None) -> Chain
         return s.view(chain_id, home)
 
 
-def _emit_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A header and rows as CSV text (None as an empty field)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow(["" if v is None else v for v in row])
-    typer.echo(buf.getvalue(), nl=False)
+    return buf.getvalue()
+
+
+def _emit_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    typer.echo(csv_text(header, rows), nl=False)
 
 
 def _num(value: float | None, digits: int = 2) -> str:

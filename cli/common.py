@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -25,8 +26,10 @@ __all__ = [
     "emit_json",
     "err_console",
     "escape",
+    "json_text",
     "open_configured_store",
     "settings",
+    "write_output",
 ]
 
 console = Console(highlight=False, soft_wrap=True)
@@ -78,12 +81,32 @@ def open_configured_store(store: str | None, *, read_only: bool = False) -> Grap
     )
 
 
-def emit_json(payload: Any) -> None:
-    """Print JSON alone on stdout (Chinese kept readable)."""
+def json_text(payload: Any) -> str:
+    """``payload`` as indented JSON, Chinese kept readable (models dumped as JSON)."""
 
     def default(obj: Any) -> Any:
         if isinstance(obj, BaseModel):
             return obj.model_dump(mode="json")
         return str(obj)
 
-    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=default))
+    return json.dumps(payload, ensure_ascii=False, indent=2, default=default)
+
+
+def emit_json(payload: Any) -> None:
+    """Print JSON alone on stdout (Chinese kept readable)."""
+    typer.echo(json_text(payload))
+
+
+def write_output(path: Path, content: str | bytes) -> None:
+    """Write a command's output file; a folder that is missing or may not be written is a
+    clear error, not a traceback."""
+    try:
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+    except OSError as err:
+        raise BadInputError(
+            f"cannot write {path}: {err.strerror or err}. Give -o a file in a folder that exists"
+            " and that you may write to."
+        ) from None

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from pydantic import ValidationError
 from rich.table import Table
@@ -17,16 +18,26 @@ from chainscout.analysis.targets import (
     TargetParams,
     TargetRanking,
     TargetWeights,
+    chain_leaders,
     rank_targets,
     weight_sensitivity,
 )
 from chainscout.analysis.whatif import what_if
 from chainscout.graph.errors import BadInputError, NotFoundError
+from chainscout.graph.view import ChainView
 from chainscout.viz.exports import TARGET_COLUMNS, target_rows, targets_xlsx
 
 from . import app
-from .chains import ChainOpt, LangOpt, RegionOpt, _emit_csv, _lang, open_view
-from .common import StoreOption, console, emit_json, escape
+from .chains import ChainOpt, LangOpt, RegionOpt, _lang, csv_text, open_view
+from .common import (
+    StoreOption,
+    console,
+    emit_json,
+    err_console,
+    escape,
+    json_text,
+    write_output,
+)
 
 
 class TargetFormat(StrEnum):
@@ -155,7 +166,8 @@ def targets(
         TargetFormat, typer.Option("--format", help="table, json, csv (stdout) or xlsx (-o).")
     ] = TargetFormat.table,
     out_file: Annotated[
-        Path | None, typer.Option("-o", "--output", help="File to write (required for xlsx).")
+        Path | None,
+        typer.Option("-o", "--output", help="File to write csv, json or xlsx to (xlsx needs it)."),
     ] = None,
     lang: LangOpt = None,
 ) -> None:
@@ -172,29 +184,35 @@ def targets(
         )
     ranking = rank_targets(view, params, limit=limit)
     moves = weight_sensitivity(view, params, top=min(limit, 20)) if sensitivity else None
+    content: str | bytes
     if output is TargetFormat.xlsx:
         if out_file is None:
             raise BadInputError("--format xlsx writes a file: pass -o targets.xlsx")
-        targets_xlsx(ranking, out_file, lang=language)
-        console.print(f"Wrote {len(ranking.rows)} targets to {escape(str(out_file))}")
-        return
-    if output is TargetFormat.json:
+        content = targets_xlsx(ranking, lang=language)
+    elif output is TargetFormat.json:
         payload: dict[str, Any] = ranking.model_dump(mode="json")
         if not excluded:
             payload["excluded"] = payload["excluded"][:0]
-            payload["excluded_count"] = len(ranking.excluded)
+        payload["excluded_count"] = len(ranking.excluded)
         if moves is not None:
             payload["sensitivity"] = moves
-        emit_json(payload)
+        content = json_text(payload) + "\n"
+    elif output is TargetFormat.csv:
+        content = csv_text(TARGET_COLUMNS, target_rows(ranking, language))
+    else:
+        if out_file is not None:
+            raise BadInputError("-o writes csv, json or xlsx: add --format csv, json or xlsx")
+        _print_ranking(ranking, language, excluded, moves)
         return
-    if output is TargetFormat.csv:
-        _emit_csv(TARGET_COLUMNS, target_rows(ranking, language))
+    if out_file is None:  # json and csv go to stdout alone
+        typer.echo(content, nl=False)
         return
-    _print_ranking(ranking, language, excluded, moves)
+    write_output(out_file, content)
+    err_console.print(f"Wrote {len(ranking.rows)} targets to {escape(str(out_file))}")
 
 
 def _print_ranking(
-    ranking: TargetRanking, lang: str, show_excluded: bool, moves: dict[str, dict[str, int]] | None
+    ranking: TargetRanking, lang: str, show_excluded: bool, moves: dict[str, dict[str, Any]] | None
 ) -> None:
     zh = lang == "zh"
     table = Table(
@@ -246,19 +264,28 @@ def _print_ranking(
             ex.add_row(escape(e.name), e.region or "", escape("; ".join(e.failed)))
         console.print(ex)
     if moves:
-        mv = Table(title="sensitivity: one weight ±50%")
+        top = min(len(ranking.rows), 20)
+        mv = Table(title=f"sensitivity: one weight ±50%, the top {top}")
         mv.add_column("change")
         mv.add_column("left the top", justify="right")
         mv.add_column("largest move", justify="right")
+        mv.add_column("entered (rank before → after)")
+        mv.add_column("left (rank before)")
         for key, value in moves.items():
-            mv.add_row(key, str(value["left_top"]), str(value["max_move"]))
+            entered = ", ".join(
+                f"{e['name']} ({e['rank_before']} → {e['rank_after']})" for e in value["entered"]
+            )
+            left = ", ".join(f"{e['name']} ({e['rank_before']})" for e in value["left"])
+            mv.add_row(
+                key, str(value["left_top"]), str(value["max_move"]), escape(entered), escape(left)
+            )
         console.print(mv)
 
 
 @app.command()
 def path(
-    source: Annotated[str, typer.Argument(help="Enterprise id the path starts from.")],
-    target: Annotated[str, typer.Argument(help="Enterprise id the path ends at.")],
+    source: Annotated[str, typer.Argument(help="Enterprise id (or exact name) it starts from.")],
+    target: Annotated[str, typer.Argument(help="Enterprise id (or exact name) it ends at.")],
     chain: ChainOpt = None,
     region: RegionOpt = None,
     store: StoreOption = None,
@@ -268,15 +295,21 @@ def path(
     ] = TargetFormat.table,
     lang: LangOpt = None,
 ) -> None:
-    """The shortest chain of supply links between two firms of a chain (either direction)."""
+    """The shortest chain of supply links between two firms of a chain (either direction).
+    Each firm is an enterprise id or its exact name."""
+    _table_or_json(output)
     view = open_view(store, chain, region)
-    rows = view.rows_of([source, target])
-    found = path_between(view, rows[0], rows[1], max_hops=max_hops)
+    rows = [firm_row(view, source), firm_row(view, target)]
+    found = path_between(view, rows[0], rows[1], max_hops=max_hops, leaders=chain_leaders(view))
     if output is TargetFormat.json:
         emit_json({"from": source, "to": target, "max_hops": max_hops, "path": found})
         return
     if found is None:
-        console.print(f"No path of at most {max_hops} supply links from {source} to {target}.")
+        names = " to ".join(escape(str(view.names[r])) for r in rows)
+        hint = (
+            f" Try --max-hops {max_hops + 1}." if max_hops < 6 else " They are not linked closely."
+        )
+        console.print(f"No path of at most {max_hops} supply links from {names}.{hint}")
         raise typer.Exit(1)
     console.print(escape(found.text_zh if _lang(lang) == "zh" else found.text))
     console.print(f"{found.hops} link(s).")
@@ -288,28 +321,84 @@ def whatif(
     chain: ChainOpt = None,
     region: RegionOpt = None,
     store: StoreOption = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Targets compared before and after.")
+    ] = 10,
+    weights: WeightsOpt = None,
+    thresholds: ThresholdsOpt = None,
+    target_regions: RegionsOpt = None,
     output: Annotated[
         TargetFormat, typer.Option("--format", help="table or json.")
     ] = TargetFormat.table,
 ) -> None:
-    """What if these firms came: the segments whose gap status changes."""
+    """What if these firms came: the segments whose gap status changes, and the ranking of the
+    remaining targets."""
     firms = [f.strip() for f in land.split(",") if f.strip()]
     if not firms:
         raise BadInputError("--land: give at least one enterprise id")
+    _table_or_json(output)
+    params = _params(weights, thresholds, target_regions, False, None)
     view = open_view(store, chain, region)
-    result = what_if(view, firms)
+    result = what_if(view, firms, params, rank=True, limit=limit)
     if output is TargetFormat.json:
         emit_json(result.model_dump(mode="json", exclude={"gaps_before", "gaps_after"}))
         return
+    if result.already_local:
+        console.print("Already local: " + escape(", ".join(result.already_local)))
     if not result.changes:
         console.print("No segment changes status.")
+    else:
+        table = Table(title=f"What if {len(firms)} firm(s) landed in {view.home_region}")
+        for col in ("segment", "before", "after", "local firms", "reason after"):
+            table.add_column(col)
+        for c in result.changes:
+            table.add_row(
+                escape(c.name), c.before, c.after,
+                f"{c.local_firms_before} → {c.local_firms_after}", escape(c.reason_after),
+            )  # fmt: skip
+        console.print(table)
+    if not result.ranking_changes:
+        console.print(f"The top {limit} targets do not change.")
         return
-    table = Table(title=f"What if {len(firms)} firm(s) landed in {view.home_region}")
-    for col in ("segment", "before", "after", "local firms", "reason after"):
-        table.add_column(col)
-    for c in result.changes:
-        table.add_row(
-            escape(c.name), c.before, c.after,
-            f"{c.local_firms_before} → {c.local_firms_after}", escape(c.reason_after),
+    moved = Table(title=f"The top {limit} targets after landing them: what changed")
+    for col in ("firm", "rank before", "rank after", "score", "why"):
+        moved.add_column(col)
+    for m in result.ranking_changes:
+        score = " → ".join(f"{x:.3f}" for x in (m.score_before, m.score_after) if x is not None)
+        moved.add_row(
+            escape(m.name), str(m.rank_before or "-"), str(m.rank_after or "-"), score,
+            escape(m.reason),
         )  # fmt: skip
-    console.print(table)
+    console.print(moved)
+
+
+def firm_row(view: ChainView, firm: str) -> int:
+    """The row of an enterprise id, else of the one firm of the view with exactly this name;
+    otherwise a :class:`NotFoundError` that names firms whose names contain the text."""
+    try:
+        return view.index_of(firm)
+    except KeyError:
+        pass
+    names = view.names.objects
+    exact = np.flatnonzero(names == firm)
+    if len(exact) == 1:
+        return int(exact[0])
+    chain = view.chain.id if view.chain else "this view"
+    if len(exact) > 1:
+        ids = ", ".join(str(view.ids[r]) for r in exact[:5])
+        hint = f"{len(exact)} firms have this name: give one id ({ids})."
+    else:
+        like = [str(n) for n in names if n is not None and firm in n][:3]
+        hint = (
+            "Give an enterprise id or an exact name; names like it: " + ", ".join(like) + "."
+            if like
+            else "Give an enterprise id or an exact name (`chainscout targets` and"
+            " `chainscout leaders` show both)."
+        )
+    raise NotFoundError("enterprise", firm, where=f"the segments of chain {chain}", hint=hint)
+
+
+def _table_or_json(output: TargetFormat) -> None:
+    """Refuse the formats a command does not write, instead of printing a table."""
+    if output not in (TargetFormat.table, TargetFormat.json):
+        raise BadInputError(f"--format {output.value}: this command writes table or json")

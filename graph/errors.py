@@ -113,7 +113,9 @@ class NotFoundError(ChainScoutError):
 
     title = "Not found"
 
-    def __init__(self, kind: str, key: str, hint: str | None = None) -> None:
+    def __init__(
+        self, kind: str, key: str, hint: str | None = None, where: str = "the store"
+    ) -> None:
         self.kind = kind
         self.key = key
         default_hint = {
@@ -123,7 +125,7 @@ class NotFoundError(ChainScoutError):
             "region": "Use a 6-digit division code (e.g. 440300) or an ISO country code (e.g. DE).",
             "project": "Run `chainscout projects list` to see the stored projects.",
         }.get(kind, "")
-        text = f"No {kind} with id {key!r} in the store."
+        text = f"No {kind} with id {key!r} in {where}."
         tail = hint if hint is not None else default_hint
         super().__init__(f"{text} {tail}".strip())
 

@@ -230,8 +230,9 @@ class ChainView:
             except KeyError:
                 chain = self.chain.id if self.chain else "this view"
                 raise NotFoundError(
-                    "enterprise", firm, hint=f"It is not in a segment of chain {chain}."
-                ) from None
+                    "enterprise", firm, where=f"the segments of chain {chain}",
+                    hint="Check the id: `chainscout targets` and `chainscout leaders` show ids.",
+                ) from None  # fmt: skip
         return rows
 
     def segment_index(self, segment_id: str) -> int:

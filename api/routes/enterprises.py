@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from chainscout.analysis.paths import IntroducerPath, path_between
+from chainscout.analysis.targets import chain_leaders
 from chainscout.graph.errors import NotFoundError
 from chainscout.graph.model import Enterprise
 from chainscout.graph.store import Direction, Neighbourhood
@@ -99,7 +100,7 @@ async def paths(
     def run() -> IntroducerPath | None:
         view = state.view(chain_id, home)
         rows = view.rows_of([source, target])
-        return path_between(view, rows[0], rows[1], max_hops=hops)
+        return path_between(view, rows[0], rows[1], max_hops=hops, leaders=chain_leaders(view))
 
     found = await state.call(run)
     return PathResult(source=source, target=target, max_hops=hops, path=found)

@@ -235,6 +235,27 @@ class TestIntroducers:
         e3 = paths[view.index_of("E3")]
         assert e3.firms == ["LEAD", "E4", "E3"] and e3.hops == 2
 
+    @pytest.mark.parametrize("direct", ["inferred", "predicted"])
+    def test_a_reported_path_beats_a_shorter_one_through_uncertain_links(self, direct: str) -> None:
+        from chainscout.graph.view import CONFIDENCE_CODES
+
+        # local L sells to T directly by an uncertain link, and by reported links through X;
+        # T sells to U, so within 2 links only the uncertain link reaches U
+        v = ChainView.from_arrays(
+            chain=None, home_region="440300", ids=["L", "T", "U", "X"],
+            names=["本地厂", "目标厂", "远方厂", "中间商"],
+            regions=["440305", "320500", "320500", "320500"],
+            member_firm=[0, 1, 2, 3], member_segment=[0, 0, 0, 0], member_share=[1.0] * 4,
+            supplier=[0, 0, 3, 1], customer=[1, 3, 1, 2], segment_ids=["s"],
+            link_confidence=[CONFIDENCE_CODES[direct], 0, 0, 0],
+        )  # fmt: skip
+        paths = introducer_paths(v, [1, 2], max_hops=2)
+        t, u = paths[1], paths[2]
+        assert (t.firms, [s.confidence for s in t.steps]) == (["L", "X", "T"], ["reported"] * 2)
+        assert t.text == "本地厂 → sells to → 中间商 → sells to → 目标厂"
+        assert u.hops == 2 and u.steps[0].confidence == direct
+        assert u.text.startswith(f"本地厂 → sells to ({direct}) → 目标厂")
+
     def test_no_path_beyond_three_hops(self, view: ChainView) -> None:
         paths = introducer_paths(view, [view.index_of("E1"), view.index_of("E2")])
         assert view.index_of("E1") not in paths  # four links away
@@ -271,6 +292,25 @@ def test_sensitivity_reports_every_factor_both_ways(view: ChainView) -> None:
     assert set(moves) == {f"{f} {d}" for f in ("gap", "pull", "demand", "quality", "related",
                                                "region") for d in ("up", "down")}  # fmt: skip
     assert all(v["left_top"] >= 0 and v["max_move"] >= 0 for v in moves.values())
+
+
+@pytest.mark.parametrize("move", ["demand down", "related down", "pull up", "gap up"])
+def test_sensitivity_names_the_firms_that_enter_and_leave_the_top(move: str) -> None:
+    with open_store(":memory:") as s:
+        build_demo_store(s)
+        v = s.view("nev", DEMO_CITY.code)
+    factor, direction = move.split()
+    moved = TargetWeights().as_dict()
+    moved[factor] *= 1.5 if direction == "up" else 0.5
+    today = [t.id for t in rank_targets(v, TargetParams(), limit=None).rows]
+    after = [t.id for t in rank_targets(v, TargetParams(weights=TargetWeights(**moved))).rows]
+    got = weight_sensitivity(v, TargetParams(), top=5)[move]
+    entered = [(e["id"], e["rank_before"], e["rank_after"]) for e in got["entered"]]
+    assert entered == [(f, today.index(f) + 1, r + 1) for r, f in enumerate(after[:5])
+                       if f not in today[:5]]  # fmt: skip
+    assert [e["id"] for e in got["left"]] == [f for f in today[:5] if f not in after[:5]]
+    assert got["left_top"] == len(got["left"]) == len(entered)
+    assert got["max_move"] == max(abs(today.index(f) - r) for r, f in enumerate(after[:5]))
 
 
 def test_on_the_demo_city_top_targets_fill_gaps_and_trade_with_locals() -> None:
@@ -391,6 +431,8 @@ class TestCommands:
             (["--target-regions", "990000"], "no province has code 99"),
             (["--format", "xlsx"], "pass -o"),
             (["--segment", "nev.nowhere"], "nev.nowhere"),
+            (["--thresholds", "min_tax=1"], "no threshold 'min_tax'; thresholds: max_energy"),
+            (["-o", "targets.csv"], "-o writes csv, json or xlsx"),
         ],
     )
     def test_bad_options_are_explained(
@@ -399,15 +441,50 @@ class TestCommands:
         code, _, err = self.run(capsys, "targets", *args)
         assert code == 2 and message in err and "Traceback" not in err
 
+    @pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+    def test_targets_written_with_o_leave_stdout_empty(
+        self, demo: None, capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+    ) -> None:
+        out_file = tmp_path / f"targets.{fmt}"
+        code, out, err = self.run(capsys, "targets", "--limit", "4", "--format", fmt,
+                                  "-o", str(out_file))  # fmt: skip
+        assert code == 0 and out == "" and "Wrote 4 targets" in err
+        if fmt != "xlsx":
+            _, printed, _ = self.run(capsys, "targets", "--limit", "4", "--format", fmt)
+            assert out_file.read_text(encoding="utf-8") == printed
+
+    def test_an_output_file_that_cannot_be_written_is_explained(
+        self, demo: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        (tmp_path / "a-file").write_text("", encoding="utf-8")
+        for fmt in ("csv", "xlsx"):
+            code, _, err = self.run(capsys, "targets", "--format", fmt,
+                                    "-o", str(tmp_path / "a-file" / f"t.{fmt}"))  # fmt: skip
+            assert code == 2 and "cannot write" in err and "Traceback" not in err
+
     def test_path_and_whatif(self, demo: None, capsys: pytest.CaptureFixture[str]) -> None:
         code, out, _ = self.run(capsys, "targets", "--limit", "1", "--format", "json")
         top = json.loads(out)["rows"][0]
-        intro = top["introducer"]["introducer_id"]
-        code, out, _ = self.run(capsys, "path", intro, top["id"], "--format", "json")
-        assert code == 0 and json.loads(out)["path"]["firms"][-1] == top["id"]
-        code, out, _ = self.run(capsys, "whatif", "--land", top["id"], "--format", "json")
-        changes = json.loads(out)["changes"]
-        assert code == 0 and any(c["segment"] == top["segment"] for c in changes)
+        intro = top["introducer"]
+        code, out, _ = self.run(capsys, "path", intro["introducer_id"], top["id"],
+                                "--format", "json")  # fmt: skip
+        found = json.loads(out)["path"]
+        assert code == 0 and found["firms"][-1] == top["id"]
+        assert found["introducer_is_leader"] == intro["introducer_is_leader"]
+        code, out, _ = self.run(capsys, "path", intro["introducer_name"], top["name"])
+        assert code == 0 and top["name"] in out  # exact names are accepted too
+        code, _, err = self.run(capsys, "path", top["name"][:4], top["id"])
+        assert code == 2 and f"names like it: {top['name']}" in err.replace("\n", "")
+        code, out, _ = self.run(capsys, "whatif", "--land", top["id"], "--limit", "5",
+                                "--format", "json")  # fmt: skip
+        result = json.loads(out)
+        assert code == 0 and any(c["segment"] == top["segment"] for c in result["changes"])
+        assert top["id"] not in [t["id"] for t in result["targets_after"]["rows"]]
+        (gone,) = [m for m in result["ranking_changes"] if m["id"] == top["id"]]
+        assert (gone["rank_before"], gone["rank_after"], gone["reason"]) == (
+            1, None, "landed: now a local firm")  # fmt: skip
+        code, out, _ = self.run(capsys, "whatif", "--land", top["id"], "--limit", "5")
+        assert code == 0 and "landed: now a local" in out
 
 
 @given(
