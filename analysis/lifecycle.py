@@ -43,10 +43,10 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chainscout.graph.projects import STAGE_ORDER, Project, Stage, TeamRole
-from chainscout.graph.regions import is_within
+from chainscout.graph.regions import check_region_code, is_within
 
 __all__ = [
     "HealthFinding",
@@ -75,6 +75,11 @@ class ProjectFilter(_Frozen):
     chain: str | None = None
     signed_from: dt.date | None = None
     signed_to: dt.date | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _region_code(cls, value: str | None) -> str | None:
+        return None if value is None else check_region_code(value)
 
 
 def select_projects(

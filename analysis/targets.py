@@ -40,7 +40,7 @@ from typing import Any, Literal, Self
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scipy import sparse
 
 from chainscout.graph.view import (
@@ -89,7 +89,7 @@ _RATING = {code: letter for letter, code in ENV_RATING_CODES.items()}
 class TargetWeights(BaseModel):
     """Weights of the six factors (any non-negative numbers; they are normalised to sum 1)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     gap: float = Field(default=0.30, ge=0)
     pull: float = Field(default=0.25, ge=0)
@@ -142,7 +142,7 @@ class TargetWeights(BaseModel):
 class EntryThresholds(BaseModel):
     """Hard filters on targets (the entry thresholds, 准入门槛). None means no filter."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     max_energy_intensity: float | None = Field(
         default=None, ge=0, description="tce per 万元 of output; above it a firm is excluded"
@@ -204,6 +204,19 @@ class TargetParams(BaseModel):
         description="add this many links predicted from the view's own supply network"
         " (candidate source d, see analysis/predicted.py); 0: none",
     )
+
+    @field_validator("target_regions")
+    @classmethod
+    def _known_regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:  # a preset name or a region code, each
+            try:
+                region_set(item)
+            except ValueError as err:
+                raise ValueError(
+                    f"target region {item!r}: {err} (or a preset: 京津冀/jjj, 长三角/yrd,"
+                    " 粤港澳大湾区/gba)"
+                ) from None
+        return value
 
 
 class Factor(BaseModel):

@@ -93,9 +93,7 @@ def target_params(
         first = err.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
         msg = str(first["msg"]).removeprefix("Value error, ")
-        raise BadInputError(
-            f"weights or thresholds: {where + ': ' if where else ''}{msg}"
-        ) from None
+        raise BadInputError(f"{where + ': ' if where else ''}{msg}") from None
     except ValueError as err:
         raise BadInputError(f"weights or thresholds: {err}") from None
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from chainscout.analysis.lifecycle import (
@@ -60,13 +61,17 @@ def _day(value: str | None, option: str) -> dt.date | None:
 def _filter(
     team: str | None, region: str | None, chain: str | None, start: str | None, end: str | None
 ) -> ProjectFilter:
-    return ProjectFilter(
-        team=team,
-        region=region,
-        chain=chain,
-        signed_from=_day(start, "--from"),
-        signed_to=_day(end, "--to"),
-    )
+    try:
+        return ProjectFilter(
+            team=team,
+            region=region,
+            chain=chain,
+            signed_from=_day(start, "--from"),
+            signed_to=_day(end, "--to"),
+        )
+    except ValidationError as err:  # the region code, the only field checked here
+        reason = str(err.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise BadInputError(f"--region: {reason}") from None
 
 
 @projects_app.command("import")

@@ -175,6 +175,12 @@ class EmbeddedStore(StoreBase):
                     f"There is no store at {p}. Run `chainscout demo` to build the demo store,"
                     " or `chainscout load …` to make one from your data."
                 )
+            if not _is_store_file(p):
+                raise StoreUnavailableError(
+                    f"{p} is not a ChainScout store: it is a folder or a file of another kind"
+                    " (a CSV or a spreadsheet?). Give --store a new file name or an existing"
+                    " store; load data files with `chainscout load`."
+                )
             p.parent.mkdir(parents=True, exist_ok=True)
             self.location = str(p)
         try:
@@ -1172,6 +1178,20 @@ def _export_queries() -> dict[str, tuple[str, pa.Schema]]:
             INDUSTRY_LINKS,
         ),
     }
+
+
+def _is_store_file(path: Path) -> bool:
+    """Whether ``path`` may be opened as a store: absent, or a DuckDB database file (its
+    magic bytes). DuckDB itself would open a CSV as a database in memory, so that every
+    write to it were lost."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except FileNotFoundError:
+        return True
+    except IsADirectoryError:
+        return False
+    return head[8:12] == b"DUCK"
 
 
 def _local_condition(home: str, column: str) -> tuple[str, dict[str, str]]:

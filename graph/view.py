@@ -236,7 +236,16 @@ class ChainView:
         return rows
 
     def segment_index(self, segment_id: str) -> int:
-        return self.segment_ids.index(segment_id)
+        """Column of a segment id; ``NotFoundError`` when the chain has no such segment."""
+        try:
+            return self.segment_ids.index(segment_id)
+        except ValueError:
+            chain = self.chain.id if self.chain else "this view"
+            raise NotFoundError(
+                "segment", segment_id, where=f"chain {chain}",
+                hint=f"Its segments: {', '.join(self.segment_ids[:8])}"
+                + ("…" if len(self.segment_ids) > 8 else "") + ".",
+            ) from None  # fmt: skip
 
     @cached_property
     def supplier_of_link(self) -> IndexArray:

@@ -25,6 +25,7 @@ Every bad row is reported with file, row and field; nothing is written unless ev
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
@@ -132,10 +133,22 @@ def _date(field: str, value: str) -> dt.date:
 
 
 def _number(field: str, value: str) -> float:
+    """A finite number (thousands separators allowed); inf and nan are refused by name."""
     try:
-        return float(value.replace(",", ""))
+        number = float(value.replace(",", ""))
     except ValueError:
         raise ValueError(f"{field}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{field}: {value!r} is not a finite number")
+    return number
+
+
+def _whole(field: str, value: str) -> int:
+    """A whole number, such as a count of visits or a 1-5 satisfaction score."""
+    number = _number(field, value)
+    if number != int(number):
+        raise ValueError(f"{field}: {value!r} is not a whole number")
+    return int(number)
 
 
 def _project(cells: dict[str, Any]) -> Project:
@@ -161,7 +174,7 @@ def _project(cells: dict[str, Any]) -> Project:
         follow = (
             FollowUp(
                 date=_date("follow_up_date", day),
-                satisfaction=int(_number("satisfaction", cells["satisfaction"]))
+                satisfaction=_whole("satisfaction", cells["satisfaction"])
                 if "satisfaction" in cells
                 else None,
                 reinvestment=_number("reinvestment", cells["reinvestment"])
@@ -182,8 +195,8 @@ def _project(cells: dict[str, Any]) -> Project:
         lead_response_days=_number("lead_response_days", cells["lead_response_days"])
         if "lead_response_days" in cells
         else None,
-        visits=int(_number("visits", cells["visits"])) if "visits" in cells else 0,
-        site_inspections=int(_number("site_inspections", cells["site_inspections"]))
+        visits=_whole("visits", cells["visits"]) if "visits" in cells else 0,
+        site_inspections=_whole("site_inspections", cells["site_inspections"])
         if "site_inspections" in cells
         else 0,
         agreed_investment=_number("agreed_investment", cells["agreed_investment"])

@@ -55,6 +55,46 @@ def test_bad_rows_are_named_and_nothing_is_read(tmp_path: Path) -> None:
     assert all(p.file == str(path) for p in info.value.problems)
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("满意度", "inf", "'inf' is not a finite number"),
+        ("满意度", "4.5", "'4.5' is not a whole number"),
+        ("拜访次数", "nan", "'nan' is not a finite number"),
+        ("协议投资额", "-inf", "'-inf' is not a finite number"),
+    ],
+)
+def test_a_number_that_is_not_finite_or_whole_is_named(
+    tmp_path: Path, column: str, value: str, reason: str
+) -> None:
+    header = HEADER.strip().split(",")
+    row = [
+        "P1",
+        "A1",
+        "好项目",
+        "349901",
+        "nev",
+        "",
+        "专班",
+        "task_force",
+        "100",
+        "2025-01-02",
+        "",
+        "",
+    ]
+    if column in header:
+        row[header.index(column)] = value
+    else:
+        header.append(column)
+        row.append(value)
+    path = tmp_path / "projects.csv"
+    path.write_text(",".join(header) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed) as info:
+        read_projects(path)
+    (problem,) = info.value.problems
+    assert (problem.row, problem.reason) == (2, reason) and problem.field
+
+
 def test_import_list_and_advance_through_the_cli(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

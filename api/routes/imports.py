@@ -85,8 +85,9 @@ def _unplace(text: str, folders: tuple[Path, ...]) -> str:
 def _as_uploaded(err: ChainScoutError, folders: tuple[Path, ...]) -> ChainScoutError:
     """The same error, naming files as uploaded instead of the server's copies."""
 
-    def named(p: Problem) -> Problem:
-        return replace(p, file=_unplace(p.file, folders)) if p.file else p
+    def named(p: Problem) -> Problem:  # the reason may name a file too (a chain's cycle)
+        return replace(p, file=_unplace(p.file, folders) if p.file else p.file,
+                       reason=_unplace(p.reason, folders))  # fmt: skip
 
     if isinstance(err, ValidationFailed):
         problems = [named(p) for p in err.problems]

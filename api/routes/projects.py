@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from chainscout.analysis.lifecycle import (
     HealthFinding,
@@ -19,6 +19,7 @@ from chainscout.analysis.lifecycle import (
     scorecards,
     select_projects,
 )
+from chainscout.graph.errors import BadInputError
 from chainscout.graph.projects import Project, Stage
 from chainscout.graph.store import WriteSummary
 
@@ -57,9 +58,14 @@ def _filter(
     signed_from: dt.date | None = None,
     signed_to: dt.date | None = None,
 ) -> ProjectFilter:
-    return ProjectFilter(
-        team=team, region=region, chain=chain, signed_from=signed_from, signed_to=signed_to
-    )
+    try:
+        return ProjectFilter(
+            team=team, region=region, chain=chain, signed_from=signed_from, signed_to=signed_to
+        )
+    except ValidationError as err:  # the region code, the only field checked here
+        raise BadInputError.at(
+            str(err.errors()[0]["msg"]).removeprefix("Value error, "), field="region"
+        ) from None
 
 
 Filter = Annotated[ProjectFilter, Depends(_filter)]

@@ -433,6 +433,7 @@ class TestCommands:
             (["--segment", "nev.nowhere"], "nev.nowhere"),
             (["--thresholds", "min_tax=1"], "no threshold 'min_tax'; thresholds: max_energy"),
             (["-o", "targets.csv"], "-o writes csv, json or xlsx"),
+            (["--weights", "gap=inf"], "gap: Input should be a finite number"),
         ],
     )
     def test_bad_options_are_explained(

@@ -209,6 +209,24 @@ class TestLimits:
                 state.store.counts = original
 
 
+@pytest.mark.parametrize(
+    ("url", "status", "detail"),
+    [
+        ("/api/v1/chains/nev/targets?target_regions=nosuch", 400, "target region 'nosuch'"),
+        ("/api/v1/chains/nev/targets?target_regions=999999", 400, "target region '999999'"),
+        ("/api/v1/chains/nev/targets?segment=nev.nosuch", 404, "nev.nosuch"),
+        ("/chains/nev/targets/page?segment=nev.nosuch", 404, "nev.nosuch"),
+        ("/api/v1/chains/nev/targets?weights=gap=inf", 400, "finite number"),
+        ("/api/v1/chains/nev/targets?thresholds=max_energy_intensity=nan", 400, "finite number"),
+    ],
+)
+def test_bad_ranking_parameters_are_named(
+    client: TestClient, url: str, status: int, detail: str
+) -> None:
+    body = is_problem(client.get(url, headers=VIEWER), status)
+    assert detail in str(body["detail"])
+
+
 class TestErrorShape:
     @pytest.mark.parametrize(
         ("error", "status"),

@@ -114,6 +114,25 @@ def test_a_bad_row_stops_the_load_and_names_file_row_and_field(client: TestClien
     assert client.get("/api/v1/health").json() == before  # nothing was written
 
 
+def test_a_chain_with_a_cycle_is_refused_without_naming_the_servers_folders(
+    client: TestClient,
+) -> None:
+    chain = table(["产业链", "产业链名称", "环节编号", "环节名称", "上游环节"], [
+        ["loop", "环链", "loop.a", "甲", "loop.b"],
+        ["loop", "环链", "loop.b", "乙", "loop.a"],
+    ])  # fmt: skip
+    r = upload(client, "环链.csv", chain, kind="chain")
+    body = is_problem_body(r)
+    assert "cycle" in str(body["detail"]) + str(body.get("problems", ""))
+    assert "chainscout-import" not in r.text and "环链.csv" in r.text  # type: ignore[attr-defined]
+
+
+def is_problem_body(r: object) -> dict[str, object]:
+    assert r.status_code in (400, 409, 422), r.text  # type: ignore[attr-defined]
+    assert r.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
+    return r.json()  # type: ignore[attr-defined, no-any-return]
+
+
 def test_skipping_bad_rows_loads_the_good_ones_and_lists_the_bad(client: TestClient) -> None:
     before = firms(client)
     bad = [ROWS[0], ["", "", "349900", "not a number"]]

@@ -25,6 +25,8 @@ def test_projects_routes(tmp_path: Path) -> None:
         listing = c.get("/api/v1/projects", headers=VIEWER).json()
         assert listing["total"] == 12
         assert c.get("/api/v1/projects/rates", headers=VIEWER).json()["commencement"]["rate"] > 0
+        bad = c.get("/api/v1/projects/rates?region=abc", headers=VIEWER)
+        assert bad.status_code == 400 and bad.json()["field"] == "region"
         health = c.get("/api/v1/projects/health?today=2026-12-01", headers=VIEWER).json()
         assert {f["rule"] for f in health["findings"]} >= {"signed_not_started", "slow_funds"}
         assert c.get("/api/v1/projects/scorecards", headers=VIEWER).json()[0]["formula"]

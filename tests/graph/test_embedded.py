@@ -374,3 +374,20 @@ def test_a_store_from_before_projects_still_opens_read_only(tmp_path: Path) -> N
         assert store.list_projects() == []
         assert store.counts().projects == 0 and store.counts().enterprises == 200
         assert store.view("nev", "349900").n_firms == 200
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+@pytest.mark.parametrize("kind", ["csv", "folder"])
+def test_a_file_that_is_not_a_store_is_refused_and_left_alone(
+    tmp_path: Path, kind: str, read_only: bool
+) -> None:
+    # DuckDB would open a CSV as a database in memory, and every write would vanish
+    path = tmp_path / "企业名单.csv"
+    text = "统一社会信用代码,企业名称\n91440300MA5F000001,深圳甲公司\n"
+    if kind == "csv":
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.mkdir()
+    with pytest.raises(StoreUnavailableError, match="is not a ChainScout store"):
+        open_store(path, read_only=read_only)
+    assert path.is_dir() if kind == "folder" else path.read_text(encoding="utf-8") == text
