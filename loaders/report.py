@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from chainscout.graph.errors import Problem, ValidationFailed
+from chainscout.graph.errors import BadInputError, Problem, ValidationFailed
 from chainscout.graph.store import WriteSummary
 
 __all__ = [
@@ -149,9 +149,21 @@ class LoadReport(BaseModel):
         ordered = sorted(rejections.problems, key=lambda cp: _order(cp[1]))
         self.problems = [_problem_row(code, p) for code, p in ordered[:shown]]
         if report_path is not None:
-            write_error_report(report_path, ordered)
-            self.report_file = str(report_path)
+            self.write_file(rejections, report_path)
         return self
+
+    def write_file(self, rejections: Rejections, report_path: str | Path) -> None:
+        """Write the rejected rows to ``report_path``; a path that cannot be written is a
+        :class:`BadInputError` naming it (loaders write it before the store)."""
+        ordered = sorted(rejections.problems, key=lambda cp: _order(cp[1]))
+        try:
+            write_error_report(report_path, ordered)
+        except OSError as err:
+            raise BadInputError(
+                f"cannot write the report {report_path}: {err.strerror or err}. Give --report"
+                " a file in a folder you may write to; nothing was loaded."
+            ) from None
+        self.report_file = str(report_path)
 
 
 def _problem_row(code: str, p: Problem) -> dict[str, str | int | None]:
@@ -164,6 +176,15 @@ def write_error_report(path: str | Path, problems: Iterable[tuple[str, Problem]]
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
+    try:
+        _write_rows(tmp, problems)
+        tmp.replace(p)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return p
+
+
+def _write_rows(tmp: Path, problems: Iterable[tuple[str, Problem]]) -> None:
     with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(REPORT_COLUMNS)
@@ -178,8 +199,6 @@ def write_error_report(path: str | Path, problems: Iterable[tuple[str, Problem]]
                     prob.value or "",
                 ]
             )
-    tmp.replace(p)
-    return p
 
 
 def keep_mask(n: int, drop: Iterable[int]) -> np.ndarray:

@@ -153,10 +153,19 @@ def write_checked(
         report.finish(rej, None, report_path)
         rej.raise_if_any(report.source)
     report.rows_loaded = max(0, report.rows_read - rej.rows - report.merged)
-    written = store.write(batch)
+    # the files first: one that cannot be written stops the load before the store changes
+    if report_path is not None:
+        report.write_file(rej, report_path)
     if decisions is not None:
-        decisions.save()
-    report.finish(rej, written, report_path)
+        try:
+            decisions.save()
+        except OSError as err:
+            raise BadInputError(
+                f"cannot write the decisions file {decisions.path}: {err.strerror or err}."
+                " Give --decisions a file in a folder you may write to; nothing was loaded."
+            ) from None
+    written = store.write(batch)
+    report.finish(rej, written, None)
     return written
 
 

@@ -111,6 +111,19 @@ def test_each_bad_enterprise_row_is_reported_on_its_row(tmp_path: Path, store: G
     assert "bad_credit_code" in text and "一千" in text
 
 
+def test_a_report_that_cannot_be_written_stops_the_load_before_the_store_changes(
+    tmp_path: Path, store: GraphStore
+) -> None:
+    rows = [r for r, *_ in BAD_ENTERPRISES] + [ROWS[1]]
+    path = write_csv(tmp_path / "bad.csv", HEADERS_ZH, rows)
+    folder = tmp_path / "reports"
+    folder.mkdir()  # a folder where the report file should be
+    with pytest.raises(BadInputError, match="cannot write the report .*nothing was loaded"):
+        load_table(store, path, on_error="skip", report_path=folder)
+    assert store.counts().enterprises == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "reports"]  # no .tmp left
+
+
 def test_unknown_region_and_bad_rating(tmp_path: Path, store: GraphStore) -> None:
     path = write_csv(
         tmp_path / "r.csv",
