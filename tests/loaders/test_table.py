@@ -118,7 +118,7 @@ def test_a_report_that_cannot_be_written_stops_the_load_before_the_store_changes
     path = write_csv(tmp_path / "bad.csv", HEADERS_ZH, rows)
     folder = tmp_path / "reports"
     folder.mkdir()  # a folder where the report file should be
-    with pytest.raises(BadInputError, match="cannot write the report .*nothing was loaded"):
+    with pytest.raises(BadInputError, match=r"cannot write the report .*nothing was loaded"):
         load_table(store, path, on_error="skip", report_path=folder)
     assert store.counts().enterprises == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "reports"]  # no .tmp left
