@@ -20,13 +20,21 @@ from chainscout.analysis.lifecycle import (
     scorecards,
     select_projects,
 )
-from chainscout.graph.errors import BadInputError
-from chainscout.graph.projects import Stage
-from chainscout.loaders.projects import read_projects
+from chainscout.graph import GraphStore
+from chainscout.graph.errors import BadInputError, NotFoundError, Problem, ValidationFailed
+from chainscout.graph.projects import Project, Stage
+from chainscout.loaders.projects import merge_sheet_row, read_project_rows
 
 from . import app
 from .chains import _emit_csv
-from .common import StoreOption, console, emit_json, escape, open_configured_store
+from .common import (
+    StoreOption,
+    console,
+    emit_json,
+    err_console,
+    escape,
+    open_configured_store,
+)
 
 projects_app = typer.Typer(
     help="Projects from lead to capacity: import, list, advance, rates, health, scorecards.",
@@ -79,14 +87,57 @@ def import_projects(
     path: Annotated[Path, typer.Argument(help="CSV, TSV, XLSX or JSON Lines, one project a row.")],
     store: StoreOption = None,
 ) -> None:
-    """Import projects (all or nothing: a bad row names its file, row and field)."""
-    projects = read_projects(path)
+    """Import projects (all or nothing: a bad row names its file, row and field). A project
+    already stored is updated, never wiped: its history is kept and the sheet's stages added."""
+    rows = read_project_rows(path)
     with open_configured_store(store) as s:
+        projects, problems = [], []
+        for r in rows:
+            try:
+                stored: Project | None = s.get_project(r.project.id)
+            except NotFoundError:
+                stored = None
+            try:
+                projects.append(r.project if stored is None else
+                                merge_sheet_row(stored, r.project, r.given))  # fmt: skip
+            except ValueError as err:
+                problems.append(Problem(reason=str(err).removeprefix("Value error, "),
+                                        file=str(path), row=r.row))  # fmt: skip
+        if problems:
+            raise ValidationFailed(problems, what=str(path))
         summary = s.upsert_projects(projects)
+        unknown = _unknown_references(s, projects)
     console.print(
         f"{len(projects)} project(s) read from {escape(str(path))}:"
         f" {summary.new.get('projects', 0)} new, {summary.updated.get('projects', 0)} updated."
     )
+    for line in unknown:
+        err_console.print(f"Warning: {escape(line)}")
+
+
+def _stored(s: GraphStore, enterprise_id: str) -> bool:
+    try:
+        s.get_enterprise(enterprise_id)
+    except NotFoundError:
+        return False
+    return True
+
+
+def _unknown_references(s: GraphStore, projects: list[Project]) -> list[str]:
+    """Warnings for projects that name an enterprise or a segment the store does not hold:
+    such a project cannot make its firm local, nor count for its segment."""
+    out = []
+    firms = [p for p in projects if not _stored(s, p.enterprise)]
+    if firms:
+        ids = ", ".join(f"{p.id} ({p.enterprise})" for p in firms[:5])
+        out.append(f"{len(firms)} project(s) name an enterprise not in the store: {ids}. Load"
+                   " the firm to let its landing make it local.")  # fmt: skip
+    known = {seg.id for c in s.list_chains() for seg in c.segments}
+    segments = [p for p in projects if p.segment and p.segment not in known]
+    if segments:
+        ids = ", ".join(f"{p.id} ({p.segment})" for p in segments[:5])
+        out.append(f"{len(segments)} project(s) name a segment no stored chain has: {ids}.")
+    return out
 
 
 @projects_app.command("list")

@@ -20,6 +20,11 @@ sub_district, state_platform, non_economic_department (or 产业链专班, 驻�
 ================================ ==========================================================
 
 Every bad row is reported with file, row and field; nothing is written unless every row is good.
+A project id may appear on one row only.
+
+A row for a project already stored updates it (:func:`merge_sheet_row`): the columns the sheet
+has replace the stored values, stage dates and arrivals are added to what is stored, and the
+stage history keeps every earlier event. A sheet never wipes what it does not mention.
 """
 
 from __future__ import annotations
@@ -27,16 +32,24 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from chainscout.graph.errors import Problem, ValidationFailed
-from chainscout.graph.projects import FollowUp, FundArrival, Project, Stage, TeamRole
+from chainscout.graph.projects import (
+    STAGE_ORDER,
+    FollowUp,
+    FundArrival,
+    Project,
+    Stage,
+    StageEvent,
+    TeamRole,
+)
 
 from .tabular import read_rows
 
-__all__ = ["HEADERS", "read_projects"]
+__all__ = ["HEADERS", "SheetRow", "merge_sheet_row", "read_project_rows", "read_projects"]
 
 HEADERS: dict[str, str] = {
     "项目编号": "id",
@@ -85,19 +98,57 @@ def _field(header: str) -> str:
     return HEADERS.get(header.strip(), key)
 
 
+#: Project fields that a sheet's columns fill (the rest come from the row's stage dates,
+#: arrivals and follow-ups).
+_GIVES: dict[str, str] = {
+    **{s.value: "stages" for s in Stage},
+    "arrived_investment": "funds",
+    "funds_date": "funds",
+    "satisfaction": "follow_ups",
+    "reinvestment": "follow_ups",
+    "follow_up_date": "follow_ups",
+}
+
+
+class SheetRow(NamedTuple):
+    """A project read from a sheet, the project fields its columns gave, and its row."""
+
+    project: Project
+    given: frozenset[str]
+    row: int
+
+
 def read_projects(path: str | Path) -> list[Project]:
     """All projects of a file, or ``ValidationFailed`` naming every bad row and field."""
+    return [row.project for row in read_project_rows(path)]
+
+
+def read_project_rows(path: str | Path) -> list[SheetRow]:
+    """All projects of a file with the fields each row gave, or ``ValidationFailed`` naming
+    every bad row and field (a project id on two rows is one)."""
     raw = read_rows(path)
     names = [_field(h) for h in raw.headers]
+    id_header = next((h for h, n in zip(raw.headers, names, strict=True) if n == "id"), "id")
     problems: list[Problem] = [p for _, p in raw.bad_rows]
-    projects: list[Project] = []
+    projects: list[SheetRow] = []
+    first_row: dict[str, int] = {}
     columns = [raw.table.column(i).to_pylist() for i in range(raw.table.num_columns)]
     for k, row_no in enumerate(raw.rows.tolist()):
         cells = {
             n: col[k] for n, col in zip(names, columns, strict=True) if col[k] not in (None, "")
         }
+        pid = str(cells.get("id", ""))
+        if pid and pid in first_row:
+            problems.append(Problem(
+                reason=f"project {pid} is on row {first_row[pid]} too: give each project one row",
+                file=str(path), row=int(row_no), field=id_header, value=pid,
+            ))  # fmt: skip
+            continue
+        if pid:
+            first_row[pid] = int(row_no)
+        given = frozenset(_GIVES.get(n, n) for n in cells) & set(Project.model_fields)
         try:
-            projects.append(_project(cells))
+            projects.append(SheetRow(_project(cells), given, int(row_no)))
         except ValidationError as err:
             e = err.errors()[0]
             where = str(e["loc"][0]) if e["loc"] else None
@@ -206,3 +257,37 @@ def _project(cells: dict[str, Any]) -> Project:
         stages=stages,
         follow_ups=follow,
     )
+
+
+def merge_sheet_row(stored: Project, row: Project, given: frozenset[str]) -> Project:
+    """``stored`` updated by a sheet's ``row`` for the same project: the fields in ``given``
+    replace the stored ones; stage dates, arrivals and follow-ups are added to the stored ones
+    (a stage's new date replaces its old one), and each stage the row adds or moves is a new
+    event after the stored history. Raises ``ValueError`` when the dates break the stage order.
+
+    >>> from chainscout.graph.projects import Project
+    >>> old = Project(id="P", enterprise="E", name="项目", home_region="349901", team="专班",
+    ...               team_role="task_force", visits=3, stages={"signed": "2025-01-02",
+    ...               "construction_started": "2025-03-01"})
+    >>> new = Project(id="P", enterprise="E", name="项目", home_region="349901", team="专班",
+    ...               team_role="task_force", stages={"signed": "2025-01-02"})
+    >>> merged = merge_sheet_row(old, new, frozenset({"id", "name", "stages"}))
+    >>> merged.stage.value, merged.visits, len(merged.history)
+    ('construction_started', 3, 2)
+    """
+    values = stored.model_dump()
+    for name in given - {"stages", "funds", "follow_ups", "history"}:
+        values[name] = getattr(row, name)
+    stages = {**stored.stages, **row.stages}
+    moved = [(s, d) for s, d in row.stages.items() if stored.stages.get(s) != d]
+    history = [*stored.history] + [
+        StageEvent(stage=s, date=d, note="from an imported sheet")
+        for s, d in sorted(moved, key=lambda sd: STAGE_ORDER[sd[0]])
+    ]
+    values.update(
+        stages=stages,
+        history=history,
+        funds=[*stored.funds, *(f for f in row.funds if f not in stored.funds)],
+        follow_ups=[*stored.follow_ups, *(f for f in row.follow_ups if f not in stored.follow_ups)],
+    )
+    return Project.model_validate(values)

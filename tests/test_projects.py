@@ -115,6 +115,53 @@ def test_import_list_and_advance_through_the_cli(
         assert code == 0 and json.loads(out)
 
 
+def test_a_sheet_updates_a_stored_project_and_never_wipes_its_history(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "demo", "--format", "json")[0] == 0
+
+    def stored(pid: str) -> dict[str, object]:
+        _, out, _ = run(capsys, "projects", "list", "--format", "json")
+        return next(p for p in json.loads(out) if p["id"] == pid)
+
+    before = stored("XL-2024-001")
+    assert "capacity_reached" in before["stages"]  # type: ignore[operator]
+    path = tmp_path / "again.csv"
+    signed = dict(before["stages"])["signed"]  # type: ignore[call-overload]
+    path.write_text(HEADER + f"XL-2024-001,{before['enterprise']},改名后的项目,349902,nev,,"
+                    f"新能源汽车产业链专班,task_force,,{signed},,\n", encoding="utf-8")  # fmt: skip
+    code, out, _ = run(capsys, "projects", "import", str(path))
+    assert code == 0 and "0 new, 1 updated" in out
+    after = stored("XL-2024-001")
+    assert after["name"] == "改名后的项目"  # what the sheet gives replaces
+    for kept in ("stages", "history", "funds", "follow_ups", "visits", "agreed_investment",
+                 "segment"):  # fmt: skip
+        assert after[kept] == before[kept], kept  # what it does not give stays
+
+
+def test_a_project_on_two_rows_is_refused_by_row_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "twice.csv"
+    row = "P1,A1,好项目,349901,nev,,专班,task_force,100,2025-01-02,,\n"
+    path.write_text(HEADER + row + row.replace("好项目", "同号项目"), encoding="utf-8")
+    with pytest.raises(ValidationFailed) as info:
+        read_projects(path)
+    (problem,) = info.value.problems
+    assert (problem.row, problem.field) == (3, "项目编号") and "row 2 too" in problem.reason
+
+
+def test_a_project_for_an_unknown_firm_or_segment_is_imported_with_a_warning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "demo", "--format", "json")[0] == 0
+    path = tmp_path / "new.csv"
+    path.write_text(HEADER + "NEW-9,91349900MA5F00099X,新项目,349902,nev,nev.nosuch,专班,"
+                    "task_force,800,2026-01-05,,\n", encoding="utf-8")  # fmt: skip
+    code, out, err = run(capsys, "projects", "import", str(path))
+    assert code == 0 and "1 new" in out
+    assert "an enterprise not in the store: NEW-9 (91349900MA5F00099X)" in err
+    assert "a segment no stored chain has: NEW-9 (nev.nosuch)" in err
+
+
 def test_a_project_in_production_fills_a_missing_segment(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
