@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from chainscout.graph import GraphStore, WriteSummary, open_store
-from chainscout.graph.errors import BadInputError
+from chainscout.graph.errors import BadInputError, ChainScoutError
 
 from . import app
 from .common import FormatOption, OutputFormat, console, emit_json, escape
@@ -40,6 +40,20 @@ def copy_store(
     return written
 
 
+def _stopped(err: ChainScoutError, target: GraphStore) -> BadInputError:
+    """The error of a copy that stopped part way, saying what the target holds now."""
+    problem = getattr(err, "problem", None)
+    reason = str(problem) if problem is not None else str(err)
+    c = target.counts()
+    return BadInputError(
+        f"The copy stopped: {reason}. What was copied before it stays in {target.location}:"
+        f" it now holds {c.enterprises:,} enterprises, {c.supplies:,} supply links,"
+        f" {c.memberships:,} memberships and {c.chains} chain(s). The copy is an upsert: mend"
+        " the source and run it again.",
+        problem=problem,
+    )
+
+
 @app.command()
 def copy(
     source: Annotated[str, typer.Option("--from", help="The store to copy from (path or URI).")],
@@ -59,7 +73,10 @@ def copy(
         raise BadInputError("--from and --to name the same store: nothing to copy")
     started = time.perf_counter()
     with open_store(source, read_only=True) as src, open_store(target) as dst:
-        written = copy_store(src, dst, batch_rows=batch_rows)
+        try:
+            written = copy_store(src, dst, batch_rows=batch_rows)
+        except ChainScoutError as err:  # each batch is its own write: say what stayed
+            raise _stopped(err, dst) from None
         counts = dst.counts()
         where_from, where_to = src.location, dst.location
     elapsed = time.perf_counter() - started

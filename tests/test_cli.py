@@ -88,3 +88,23 @@ def test_python_dash_m_and_version(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0
     assert result.stdout.startswith("chainscout 0.")
+
+
+def test_a_copy_that_stops_part_way_says_what_the_target_holds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from chainscout.graph import Chain, EmbeddedStore, Enterprise, InSegment, Segment
+
+    source, target = tmp_path / "源库.duckdb", tmp_path / "目标库.duckdb"
+    two = Chain(id="x", name="甲链", segments=[Segment(id="x.a", chain="x", name="甲"),
+                                              Segment(id="x.b", chain="x", name="乙")])  # fmt: skip
+    with EmbeddedStore(source) as s:
+        s.upsert_chain(two)
+        s.upsert([Enterprise(id="f1", name="一号厂"), InSegment(enterprise="f1", segment="x.b")])
+        # the chain reloaded without x.b: the membership stays, but no chain has its segment
+        s.upsert_chain(Chain(id="x", name="甲链", segments=[Segment(id="x.a", chain="x", name="甲")]))
+    code, _, err = run(capsys, "copy", "--from", str(source), "--to", str(target))
+    assert code == 2 and "Traceback" not in err
+    message = " ".join(err.split())
+    assert "The copy stopped:" in message and "nothing was written" not in message
+    assert "it now holds 1 enterprises, 0 supply links, 0 memberships and 1 chain(s)" in message
