@@ -102,7 +102,9 @@ def test_a_copy_that_stops_part_way_says_what_the_target_holds(
         s.upsert_chain(two)
         s.upsert([Enterprise(id="f1", name="一号厂"), InSegment(enterprise="f1", segment="x.b")])
         # the chain reloaded without x.b: the membership stays, but no chain has its segment
-        s.upsert_chain(Chain(id="x", name="甲链", segments=[Segment(id="x.a", chain="x", name="甲")]))
+        s.upsert_chain(
+            Chain(id="x", name="甲链", segments=[Segment(id="x.a", chain="x", name="甲")])
+        )
     code, _, err = run(capsys, "copy", "--from", str(source), "--to", str(target))
     assert code == 2 and "Traceback" not in err
     message = " ".join(err.split())
