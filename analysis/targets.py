@@ -23,10 +23,11 @@ region    1 when the firm sits in the preferred target regions (京津冀, 长�
           user-defined codes), else 0; without a preference the factor has no weight
 ========= ==================================================================================
 
-Entry thresholds (technology, energy, environment) exclude firms before ranking, and every
-excluded firm is kept in ``excluded`` with the rule it failed ("energy intensity 1.2 tce/万元
-exceeds 0.8"); a firm whose value is unknown is kept with a warning unless the thresholds say
-``exclude_unknown``. Ties are broken by revenue, then id, so the order is stable.
+Entry thresholds (technology, energy, environment, and the 标准地 indicators investment
+intensity and tax per mu) exclude firms before ranking, and every excluded firm is kept in
+``excluded`` with the rule it failed ("energy intensity 1.2 tce/万元 exceeds 0.8", "tax per mu
+12 万元/亩 is below 20"); a firm whose value is unknown is kept with a warning unless the
+thresholds say ``exclude_unknown``. Ties are broken by revenue, then id, so the order is stable.
 
 Scoring is vectorised over all candidates; sentences are written only for the rows returned.
 """
@@ -151,6 +152,12 @@ class EntryThresholds(BaseModel):
         default=None, description="worst environmental rating accepted (A best)"
     )
     min_rd_share: float | None = Field(default=None, ge=0, le=1, description="R&D over revenue")
+    min_investment_intensity: float | None = Field(
+        default=None, ge=0, description="fixed-asset investment per mu of land, 万元/亩 (标准地)"
+    )
+    min_tax_per_mu: float | None = Field(
+        default=None, ge=0, description="tax per mu of land per year, 万元/亩 (标准地)"
+    )
     require_high_tech: bool = Field(default=False, description="only 高新技术企业")
     exclude_unknown: bool = Field(
         default=False, description="exclude firms whose screened value is unknown"
@@ -158,7 +165,8 @@ class EntryThresholds(BaseModel):
 
     @classmethod
     def parse(cls, text: str | None) -> EntryThresholds:
-        """``max_energy_intensity=0.8,min_env_rating=B,min_rd_share=0.03,require_high_tech=true``.
+        """``max_energy_intensity=0.8,min_env_rating=B,min_rd_share=0.03,require_high_tech=true``,
+        and the 标准地 minimums ``min_investment_intensity=300,min_tax_per_mu=20`` (万元/亩).
 
         >>> EntryThresholds.parse("max_energy_intensity=0.8").max_energy_intensity
         0.8
@@ -835,6 +843,15 @@ def _screen(
             f"R&D share {v:.1%} is below {th.min_rd_share:.1%}" for v in view.rd_share[low]
         ])  # fmt: skip
         unknown(cand[np.isnan(rd)], "R&D share")
+    for what, values, least in (
+        ("investment intensity", view.investment_intensity, th.min_investment_intensity),
+        ("tax per mu", view.tax_per_mu, th.min_tax_per_mu),
+    ):
+        if least is not None:
+            v = values[cand]
+            low = cand[v < least - 1e-12]
+            fail(low, [f"{what} {x:g} 万元/亩 is below {least:g}" for x in values[low]])
+            unknown(cand[np.isnan(v)], what)
     if th.require_high_tech:
         no = cand[(view.tag_bits[cand] & TAG_BITS["高新技术企业"]) == 0]
         fail(no, ["not a certified high-tech enterprise (高新技术企业)"] * len(no))

@@ -27,7 +27,7 @@ from chainscout.graph.view import ChainView
 from .gaps import GapTable, gap_table
 from .targets import TargetParams, TargetRanking, rank_targets
 
-__all__ = ["RankChange", "SegmentChange", "WhatIf", "what_if"]
+__all__ = ["RankChange", "SegmentChange", "WhatIf", "rank_changes", "what_if"]
 
 
 class SegmentChange(BaseModel):

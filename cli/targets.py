@@ -25,7 +25,13 @@ from chainscout.analysis.targets import (
 from chainscout.analysis.whatif import what_if
 from chainscout.graph.errors import BadInputError, NotFoundError
 from chainscout.graph.view import ChainView
-from chainscout.viz.exports import TARGET_COLUMNS, target_rows, targets_xlsx
+from chainscout.viz.exports import (
+    TARGET_COLUMNS,
+    Contacts,
+    target_contacts,
+    target_rows,
+    targets_xlsx,
+)
 
 from . import app
 from .chains import ChainOpt, LangOpt, RegionOpt, _lang, csv_text, open_view
@@ -36,6 +42,7 @@ from .common import (
     err_console,
     escape,
     json_text,
+    open_configured_store,
     write_output,
 )
 
@@ -82,6 +89,7 @@ ThresholdsOpt = Annotated[
     typer.Option(
         "--thresholds",
         help="Entry thresholds: max_energy_intensity=0.8, min_env_rating=B, min_rd_share=0.03,"
+        " min_investment_intensity=300 and min_tax_per_mu=20 (标准地, 万元/亩),"
         " require_high_tech=true, exclude_unknown=true.",
     ),
 ]
@@ -188,7 +196,7 @@ def targets(
     if output is TargetFormat.xlsx:
         if out_file is None:
             raise BadInputError("--format xlsx writes a file: pass -o targets.xlsx")
-        content = targets_xlsx(ranking, lang=language)
+        content = targets_xlsx(ranking, lang=language, contacts=_contacts(store, ranking))
     elif output is TargetFormat.json:
         payload: dict[str, Any] = ranking.model_dump(mode="json")
         if not excluded:
@@ -198,7 +206,9 @@ def targets(
             payload["sensitivity"] = moves
         content = json_text(payload) + "\n"
     elif output is TargetFormat.csv:
-        content = csv_text(TARGET_COLUMNS, target_rows(ranking, language))
+        content = csv_text(
+            TARGET_COLUMNS, target_rows(ranking, language, _contacts(store, ranking))
+        )
     else:
         if out_file is not None:
             raise BadInputError("-o writes csv, json or xlsx: add --format csv, json or xlsx")
@@ -209,6 +219,15 @@ def targets(
         return
     write_output(out_file, content)
     err_console.print(f"Wrote {len(ranking.rows)} targets to {escape(str(out_file))}")
+
+
+def _contacts(store: str | None, ranking: TargetRanking) -> Contacts:
+    """The contacts of the targets shown, from the store the view came from (opened read-only
+    again: the ranking itself carries no contact data)."""
+    if not ranking.rows:
+        return {}
+    with open_configured_store(store, read_only=True) as s:
+        return target_contacts(s, ranking)
 
 
 def _print_ranking(

@@ -23,7 +23,7 @@ from chainscout.analysis.targets import TargetParams, rank_targets
 from chainscout.graph import GraphStore
 from chainscout.graph.errors import BadInputError, NotFoundError
 from chainscout.graph.regions import check_region_code
-from chainscout.viz.exports import targets_xlsx
+from chainscout.viz.exports import target_contacts, targets_xlsx
 from chainscout.viz.gapmap import region_map, render_gap_map
 from chainscout.viz.network import DEFAULT_MAX_NODES, render_network
 from chainscout.viz.targets_page import render_target_page
@@ -169,9 +169,10 @@ def viz_targets(
         chain_name = s.get_chain(chain_id).name
         region_name = _region_name(s, home)
         synthetic = bool(s.get_meta("demo"))
+        contacts = target_contacts(s, ranking) if xlsx else {}
     book = output.with_suffix(".xlsx")
     if xlsx:
-        _write(book, targets_xlsx(ranking, lang=language))
+        _write(book, targets_xlsx(ranking, lang=language, contacts=contacts))
     html = render_target_page(
         ranking, limit=limit, lang=language, chain_name=chain_name, region_name=region_name,
         synthetic=synthetic, xlsx_href=book.name if xlsx else None,

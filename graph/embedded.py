@@ -65,7 +65,16 @@ SCHEMA_VERSION = "1"
 _ENT_COLUMNS: LiteralString = """nid INTEGER NOT NULL, id VARCHAR NOT NULL, name VARCHAR NOT NULL,
     aliases VARCHAR[], credit_code VARCHAR, region VARCHAR, address VARCHAR, revenue DOUBLE,
     employees BIGINT, tags VARCHAR[], industries VARCHAR[], energy_intensity DOUBLE,
-    env_rating VARCHAR, rd_share DOUBLE, source VARCHAR"""
+    env_rating VARCHAR, rd_share DOUBLE, source VARCHAR, investment_intensity DOUBLE,
+    tax_per_mu DOUBLE, contact VARCHAR, phone VARCHAR"""
+# Enterprise columns added after the first version, with their types: a store opened for
+# writing gains them (``_SCHEMA``); one opened read-only without them reads them as unknown.
+_ENT_ADDED: dict[LiteralString, LiteralString] = {
+    "investment_intensity": "DOUBLE",
+    "tax_per_mu": "DOUBLE",
+    "contact": "VARCHAR",
+    "phone": "VARCHAR",
+}
 _SUP_COLUMNS: LiteralString = """src INTEGER NOT NULL, dst INTEGER NOT NULL, share DOUBLE,
     volume DOUBLE, source VARCHAR, since DATE, seen DATE[], confidence VARCHAR NOT NULL"""
 # The tables a first write fills in one INSERT, and their keys. Links carry no primary key:
@@ -81,6 +90,10 @@ _KEYED: dict[str, tuple[LiteralString, LiteralString | None]] = {
 _SCHEMA: list[LiteralString] = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
     "CREATE TABLE IF NOT EXISTS enterprises (" + _ENT_COLUMNS + ", PRIMARY KEY (id))",
+    *[
+        "ALTER TABLE enterprises ADD COLUMN IF NOT EXISTS " + name + " " + type_
+        for name, type_ in _ENT_ADDED.items()
+    ],
     "CREATE TABLE IF NOT EXISTS supplies (" + _SUP_COLUMNS + ")",
     """CREATE TABLE IF NOT EXISTS memberships (
         nid INTEGER NOT NULL, segment VARCHAR NOT NULL, share DOUBLE NOT NULL,
@@ -131,6 +144,9 @@ _ENT_MERGED: LiteralString = """
     coalesce(b.energy_intensity, e.energy_intensity) AS energy_intensity,
     coalesce(b.env_rating, e.env_rating) AS env_rating,
     coalesce(b.rd_share, e.rd_share) AS rd_share,
+    coalesce(b.investment_intensity, e.investment_intensity) AS investment_intensity,
+    coalesce(b.tax_per_mu, e.tax_per_mu) AS tax_per_mu,
+    coalesce(b.contact, e.contact) AS contact, coalesce(b.phone, e.phone) AS phone,
     coalesce(b.source, e.source) AS source"""
 _ENT_FIELDS = [f.name for f in ENTERPRISES if f.name != "id"]
 # List fields are stored sorted and distinct from the first write on, so that a repeat is a no-op.
@@ -168,6 +184,7 @@ class EmbeddedStore(StoreBase):
         self._view_cache_keep = view_cache_keep
         self._stamp: list[int] = []
         self._known_tables: frozenset[str] | None = None
+        self._ent_select: str | None = None
         if self.location != ":memory:":
             p = Path(self.location).expanduser()
             if read_only and not p.exists():
@@ -634,7 +651,7 @@ class EmbeddedStore(StoreBase):
         ``industries``, ``industry_links``, ``memberships`` ...), for chain mapping and
         derivation; only ``columns`` of it when given (of enterprises, only those are read).
         Use views for analysis of firms and links."""
-        queries = _export_queries()
+        queries = _export_queries(self._ent_columns())
         if name not in queries:
             raise BadInputError(f"no table {name!r}; tables: {', '.join(sorted(queries))}")
         query, schema = queries[name]
@@ -642,7 +659,7 @@ class EmbeddedStore(StoreBase):
             return _arrow(self._db, query).cast(schema)
         wanted = _columns_of(schema, columns)
         if name == "enterprises":
-            query = "SELECT " + ", ".join(wanted.names) + " FROM enterprises ORDER BY nid"
+            query = "SELECT " + self._ent_columns(wanted.names) + " FROM enterprises ORDER BY nid"
             return _arrow(self._db, query).cast(wanted)
         return _arrow(self._db, query).cast(schema).select(wanted.names)
 
@@ -800,10 +817,9 @@ class EmbeddedStore(StoreBase):
     def get_enterprises(self, ids: Iterable[str]) -> list[Enterprise]:
         """The stored enterprises among ``ids``, in the order asked (unknown ids are skipped)."""
         wanted = list(ids)
-        cols = ", ".join(ENTERPRISES.names)
         table = _arrow(
             self._db,
-            "SELECT " + cols + " FROM enterprises WHERE id IN (SELECT unnest(?))",
+            "SELECT " + self._ent_columns() + " FROM enterprises WHERE id IN (SELECT unnest(?))",
             [wanted],
         )
         by_id = {e.id: e for e in enterprises_to_models(table)}
@@ -811,10 +827,9 @@ class EmbeddedStore(StoreBase):
 
     def find_enterprises(self, text: str, limit: int = 20) -> list[Enterprise]:
         """Firms whose id, credit code, name or alias contains ``text``, largest first."""
-        cols = ", ".join(ENTERPRISES.names)
         table = _arrow(
             self._db,
-            "SELECT " + cols + " FROM enterprises WHERE id = ? OR credit_code = ?"
+            "SELECT " + self._ent_columns() + " FROM enterprises WHERE id = ? OR credit_code = ?"
             " OR contains(name, ?) OR list_contains(aliases, ?)"
             " ORDER BY (id = ?) DESC, revenue DESC NULLS LAST, id LIMIT ?",
             [text, text.upper(), text, text, text, limit],
@@ -922,6 +937,31 @@ class EmbeddedStore(StoreBase):
             rows = self._db.execute("SELECT table_name FROM duckdb_tables()").fetchall()
             self._known_tables = frozenset(str(r[0]) for r in rows)
         return self._known_tables
+
+    def _ent_column(self, name: str, alias: str = "") -> str:
+        """SQL for one enterprise column (of table ``alias`` when given): the column itself,
+        or a typed null under its name when the file lacks it (a store written by an older
+        version and opened read-only: its firms' newer fields are unknown)."""
+        if name in _ENT_ADDED and name not in self._ent_stored():
+            return f"CAST(NULL AS {_ENT_ADDED[name]}) AS {name}"
+        return f"{alias}.{name}" if alias else name
+
+    def _ent_stored(self) -> frozenset[str]:
+        """The columns the file's enterprises table has."""
+        rows = self._db.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main'"
+            " AND table_name = 'enterprises'"
+        ).fetchall()
+        return frozenset(str(r[0]) for r in rows)
+
+    def _ent_columns(self, names: Sequence[str] | None = None) -> str:
+        """The select list of enterprise columns ``names`` (all of :data:`ENTERPRISES` when
+        None), each as :meth:`_ent_column` gives it."""
+        if names is None:
+            if self._ent_select is None:
+                self._ent_select = ", ".join(self._ent_column(c) for c in ENTERPRISES.names)
+            return self._ent_select
+        return ", ".join(self._ent_column(c) for c in names)
 
     def neighbours(
         self,
@@ -1049,7 +1089,9 @@ class EmbeddedStore(StoreBase):
                 "SELECT e.nid, e.id, e.name, e.region, e.revenue, e.employees,"
                 f" ({tag_sum})::BIGINT AS tag_bits, e.energy_intensity, {local_sql} AS local,"
                 " (CASE e.env_rating WHEN 'A' THEN 1 WHEN 'B' THEN 2 WHEN 'C' THEN 3"
-                "  WHEN 'D' THEN 4 ELSE 0 END)::TINYINT AS env, e.rd_share"
+                "  WHEN 'D' THEN 4 ELSE 0 END)::TINYINT AS env, e.rd_share,"
+                f" {self._ent_column('investment_intensity', 'e')},"
+                f" {self._ent_column('tax_per_mu', 'e')}"
                 " FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.id",
                 {**tag_params, **local_params},
             )
@@ -1081,6 +1123,8 @@ class EmbeddedStore(StoreBase):
             energy_intensity=_floats(ent["energy_intensity"]),
             env_rating=ent["env"].to_numpy(),
             rd_share=_floats(ent["rd_share"]),
+            investment_intensity=_floats(ent["investment_intensity"]),
+            tax_per_mu=_floats(ent["tax_per_mu"]),
             link_share=_floats(links["share"]),
             link_volume=_floats(links["volume"]),
             link_confidence=links["confidence"].to_numpy(),
@@ -1122,7 +1166,7 @@ class EmbeddedStore(StoreBase):
     def export_tables(self, batch_rows: int = 100_000) -> Iterator[GraphBatch]:
         """The whole store as batches (enterprises first, then links), for export and copy."""
         db = self._db
-        for name, (query, schema) in _export_queries().items():
+        for name, (query, schema) in _export_queries(self._ent_columns()).items():
             reader = db.sql(query).to_arrow_reader(batch_rows)
             for rb in reader:
                 yield GraphBatch(**{name: pa.Table.from_batches([rb]).cast(schema)})
@@ -1136,9 +1180,9 @@ def _columns_of(schema: pa.Schema, columns: Sequence[str]) -> pa.Schema:
     return pa.schema([schema.field(c) for c in columns])
 
 
-def _export_queries() -> dict[str, tuple[str, pa.Schema]]:
-    """How each batch table is read back with enterprise ids instead of nids, in a stable order."""
-    ent_cols = ", ".join(ENTERPRISES.names)
+def _export_queries(ent_cols: str) -> dict[str, tuple[str, pa.Schema]]:
+    """How each batch table is read back with enterprise ids instead of nids, in a stable order;
+    ``ent_cols`` is the select list of the enterprise columns."""
     return {
         "enterprises": (f"SELECT {ent_cols} FROM enterprises ORDER BY nid", ENTERPRISES),
         "supplies": (

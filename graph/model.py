@@ -4,7 +4,9 @@ These pydantic models are what crosses the boundaries of ChainScout (loaders in,
 Inside hot loops the stores and views use columnar arrays instead; see ``graph.tables``.
 
 Units: ``revenue`` in 万元 (10k yuan), ``energy_intensity`` in tce per 万元 of output value,
-``rd_share`` and every ``share`` as a fraction from 0 to 1.
+``rd_share`` and every ``share`` as a fraction from 0 to 1; the 标准地 ("standard land")
+indicators ``investment_intensity`` (fixed-asset investment) and ``tax_per_mu`` (tax paid per
+year) in 万元 per mu (亩) of land.
 
 Example:
     >>> e = Enterprise(id="91350100M000100Y43", name="示例锂业有限公司", region="350100")
@@ -92,6 +94,8 @@ KNOWN_TAGS = ("链主", "高新技术企业", "专精特新", "小巨人", "上�
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
+#: A finite amount of 0 or more (infinity or NaN is no measurement).
+PerMu = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 RegionCode = Annotated[str, AfterValidator(check_region_code)]
 
 
@@ -123,12 +127,26 @@ class Enterprise(_Model):
     )
     env_rating: str | None = Field(default=None, description="environmental rating, A (best) to D")
     rd_share: Share | None = Field(default=None, description="R&D spending over revenue, 0-1")
+    investment_intensity: PerMu | None = Field(
+        default=None, description="fixed-asset investment per mu of land, 万元/亩 (投资强度)"
+    )
+    tax_per_mu: PerMu | None = Field(
+        default=None, description="tax paid per mu of land per year, 万元/亩 (亩均税收)"
+    )
+    contact: str | None = Field(default=None, description="contact person (联系人)")
+    phone: str | None = Field(default=None, description="contact phone (联系电话)")
     source: str | None = None
 
     @field_validator("credit_code")
     @classmethod
     def _credit_code(cls, value: str | None) -> str | None:
         return None if value is None or value == "" else check_credit_code(value)
+
+    @field_validator("contact", "phone")
+    @classmethod
+    def _blank_is_unknown(cls, value: str | None) -> str | None:
+        """An empty contact cell says nothing: it is unknown, not a contact named ""."""
+        return None if value is None or value == "" else value
 
     @field_validator("env_rating")
     @classmethod

@@ -268,7 +268,9 @@ _Q_ENT_CREATE: LiteralString = (
     " aliases: $aliases[i], credit_code: $credit_code[i], region: $region[i],"
     " address: $address[i], revenue: $revenue[i], employees: $employees[i], tags: $tags[i],"
     " industries: $industries[i], energy_intensity: $energy_intensity[i],"
-    " env_rating: $env_rating[i], rd_share: $rd_share[i], source: $source[i], seq: $seq + i})"
+    " env_rating: $env_rating[i], rd_share: $rd_share[i],"
+    " investment_intensity: $investment_intensity[i], tax_per_mu: $tax_per_mu[i],"
+    " contact: $contact[i], phone: $phone[i], source: $source[i], seq: $seq + i})"
 )
 _Q_WRITE_LOCK: LiteralString = (
     "MERGE (c:ChainScoutCounter {name: 'enterprise'}) ON CREATE SET c.next = 0"
@@ -415,7 +417,9 @@ _Q_ENT_FIELDS: LiteralString = (
     "e.id AS id, e.name AS name, e.aliases AS aliases, e.credit_code AS credit_code,"
     " e.region AS region, e.address AS address, e.revenue AS revenue, e.employees AS employees,"
     " e.tags AS tags, e.industries AS industries, e.energy_intensity AS energy_intensity,"
-    " e.env_rating AS env_rating, e.rd_share AS rd_share, e.source AS source"
+    " e.env_rating AS env_rating, e.rd_share AS rd_share,"
+    " e.investment_intensity AS investment_intensity, e.tax_per_mu AS tax_per_mu,"
+    " e.contact AS contact, e.phone AS phone, e.source AS source"
 )
 _Q_SUP_FIELDS: LiteralString = (
     "a.id AS supplier, b.id AS customer, r.share AS share, r.volume AS volume,"
@@ -1034,7 +1038,8 @@ class Neo4jStore(StoreBase):
             firms = tx.run(
                 "MATCH (e:Enterprise)-[:IN_SEGMENT]->(s:Segment) WHERE s.id IN $segments"
                 " WITH DISTINCT e RETURN e.seq, e.id, e.name, e.region, e.revenue, e.employees,"
-                " e.tags, e.energy_intensity, e.env_rating, e.rd_share",
+                " e.tags, e.energy_intensity, e.env_rating, e.rd_share, e.investment_intensity,"
+                " e.tax_per_mu",
                 segments=segment_ids,
             ).values()
             links = tx.run(
@@ -1089,6 +1094,8 @@ class Neo4jStore(StoreBase):
             energy_intensity=floats(r[7] for r in firms),
             env_rating=np.array([ENV_RATING_CODES.get(r[8] or "", 0) for r in firms], np.int8),
             rd_share=floats(r[9] for r in firms),
+            investment_intensity=floats(r[10] for r in firms),
+            tax_per_mu=floats(r[11] for r in firms),
             link_share=floats(r[2] for r in links),
             link_volume=floats(r[3] for r in links),
             link_confidence=np.array([CONFIDENCE_CODES.get(r[4], 0) for r in links], np.int8),

@@ -82,6 +82,10 @@ ENTERPRISES = pa.schema(
         pa.field("energy_intensity", pa.float64()),
         pa.field("env_rating", pa.string()),
         pa.field("rd_share", pa.float64()),
+        pa.field("investment_intensity", pa.float64()),
+        pa.field("tax_per_mu", pa.float64()),
+        pa.field("contact", pa.string()),
+        pa.field("phone", pa.string()),
         pa.field("source", pa.string()),
     ]
 )
@@ -195,6 +199,9 @@ class GraphBatch:
         for col in ("revenue", "employees", "energy_intensity"):
             _flag(found, "enterprises", col, e, pc.less(e[col], 0), "must not be negative")
         _flag(found, "enterprises", "rd_share", e, _outside_unit(e["rd_share"]), "must be 0-1")
+        for col in ("investment_intensity", "tax_per_mu"):
+            _flag(found, "enterprises", col, e, _negative_or_not_finite(e[col]),
+                  "must be a finite number, 0 or more")  # fmt: skip
         _flag(
             found,
             "enterprises",
@@ -417,6 +424,11 @@ def _not_in(col: pa.ChunkedArray, allowed: list[str]) -> pa.ChunkedArray:
 
 def _outside_unit(col: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.or_(pc.less(col, 0), pc.greater(col, 1))
+
+
+def _negative_or_not_finite(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """True where a number is present and is below 0, infinite or NaN."""
+    return pc.and_(pc.is_valid(col), pc.or_(pc.less(col, 0), pc.invert(pc.is_finite(col))))
 
 
 def _duplicated(col: pa.ChunkedArray) -> np.ndarray:

@@ -165,6 +165,8 @@ class ChainView:
     energy_intensity: FloatArray
     env_rating: npt.NDArray[np.int8]
     rd_share: FloatArray
+    investment_intensity: FloatArray  # 万元/亩, NaN when unknown
+    tax_per_mu: FloatArray  # 万元/亩 per year, NaN when unknown
     # memberships: firm x segment, value = share of the firm's business
     membership: sparse.csr_array
     # supply links, sorted by (supplier, customer); CSR over suppliers
@@ -204,7 +206,8 @@ class ChainView:
         """Bytes held by the numeric arrays (strings not counted)."""
         arrays = [
             self.is_local, self.revenue, self.employees, self.tag_bits, self.energy_intensity,
-            self.env_rating, self.rd_share, self.out_indptr, self.out_indices, self.link_share,
+            self.env_rating, self.rd_share, self.investment_intensity, self.tax_per_mu,
+            self.out_indptr, self.out_indices, self.link_share,
             self.link_volume, self.link_confidence, self.link_last_seen, self.link_times_seen,
             self.in_indptr, self.in_indices, self.in_links, self.membership.data,
             self.membership.indices, self.membership.indptr,
@@ -342,6 +345,8 @@ class ChainView:
         energy_intensity: Sequence[float] | FloatArray | None = None,
         env_rating: Sequence[int] | npt.NDArray[np.int8] | None = None,
         rd_share: Sequence[float] | FloatArray | None = None,
+        investment_intensity: Sequence[float] | FloatArray | None = None,
+        tax_per_mu: Sequence[float] | FloatArray | None = None,
         is_local: Sequence[bool] | BoolArray | None = None,
         link_share: Sequence[float] | FloatArray | None = None,
         link_volume: Sequence[float] | FloatArray | None = None,
@@ -424,6 +429,8 @@ class ChainView:
             if env_rating is None
             else np.asarray(env_rating, np.int8),
             rd_share=floats(rd_share, n),
+            investment_intensity=floats(investment_intensity, n),
+            tax_per_mu=floats(tax_per_mu, n),
             membership=membership,
             out_indptr=out_indptr,
             out_indices=out_indices,

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from chainscout.graph.codes import ALPHABET
 from chainscout.graph.model import Chain, Region
@@ -122,6 +123,15 @@ _PROFILE: dict[str, tuple[float, float, str, float, float]] = {
 _LEADER_SEGMENTS = ("nev.vehicle", "nev.battery_pack", "nev.battery_cell", "nev.body")
 _BRAND = "澜驰岚拓曜昇翎珀瀚骁熠琨璟霁翊泓澄蔚嵘砚翱烁朔珩璞湛铖钺煜晟琛珺"
 _SUFFIX = ("有限公司", "有限公司", "有限公司", "股份有限公司", "集团有限公司")
+# Fictional contacts: a surname and a title (张经理); landlines take their city's area code.
+_SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林罗高"
+_TITLES = ("经理", "总", "主任", "部长", "女士", "先生")
+_AREA_CODES = {
+    "110100": "010", "120100": "022", "310100": "021", "320100": "025", "320200": "0510",
+    "320400": "0519", "320500": "0512", "330100": "0571", "330200": "0574", "340100": "0551",
+    "420100": "027", "440100": "020", "440300": "0755", "500100": "023", "510100": "028",
+    "610100": "029",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -256,6 +266,10 @@ def generate_demo(spec: DemoSpec | None = None) -> DemoData:
 
     supplies = _links(rng, spec, chain, seg_ids, segment, is_local, revenue, leader_mask, ids)
     investments = _investments(rng, n, revenue, region, ids)
+    # drawn last, so that the firms, links and investments above stay as they were
+    land = _land_and_contacts(rng, energy_base[segment], tech[segment], enterprises["region"])
+    for name, column in land.items():
+        enterprises = enterprises.append_column(name, column)
     batch = GraphBatch(
         enterprises=enterprises,
         supplies=supplies,
@@ -455,6 +469,47 @@ def _links(
         },
         schema=SUPPLIES,
     )
+
+
+def _land_and_contacts(
+    rng: np.random.Generator, energy: npt.NDArray[np.float64], tech: npt.NDArray[np.float64],
+    region: pa.ChunkedArray,
+) -> dict[str, pa.Array]:  # fmt: skip
+    """The 标准地 indicators and contact fields of each firm (``energy`` and ``tech`` of its
+    segment, ``region`` its region code): about 60% report investment intensity and tax per
+    mu, heavy industry investing more per mu and technology paying more tax; about a third of
+    the firms in China name a fictional contact (张经理), with a landline of their city's area
+    code or else a mobile number."""
+    n = len(energy)
+    known = rng.random(n) < 0.6
+    invest = np.round(rng.lognormal(np.log(220 + 120 * energy), 0.35), 1)
+    tax = np.round(rng.lognormal(np.log(12 + 30 * tech), 0.45), 1)
+    codes = region.combine_chunks()
+    domestic = np.asarray(pc.fill_null(pc.equal(pc.utf8_length(codes), 6), False), dtype=bool)
+    has_contact = pa.array(domestic & (rng.random(n) < 0.35))
+    surname = pa.array(list(_SURNAMES)).take(pa.array(rng.integers(0, len(_SURNAMES), n)))
+    title = pa.array(_TITLES).take(pa.array(rng.integers(0, len(_TITLES), n)))
+    number = pc.cast(pa.array(rng.integers(0, 10_000_000, n)), pa.string())
+    mobile = pc.cast(pa.array(rng.integers(130, 200, n)), pa.string())
+    area = pa.array(list(_AREA_CODES.values())).take(
+        pc.index_in(codes, value_set=pa.array(list(_AREA_CODES)))
+    )
+    landline = pc.binary_join_element_wise(area, pc.utf8_lpad(number, 7, "0"), "-8")
+    none = pa.scalar(None, pa.string())
+    contact = pc.if_else(has_contact, pc.binary_join_element_wise(surname, title, ""), none)
+    phone = pc.if_else(
+        has_contact,
+        pc.if_else(pc.is_valid(area), landline,
+                   pc.binary_join_element_wise(mobile, pc.utf8_lpad(number, 8, "0"), "")),
+        none,
+    )  # fmt: skip
+    return {
+        "investment_intensity": pa.array(np.where(known, invest, np.nan), pa.float64(),
+                                         from_pandas=True),
+        "tax_per_mu": pa.array(np.where(known, tax, np.nan), pa.float64(), from_pandas=True),
+        "contact": contact,
+        "phone": phone,
+    }  # fmt: skip
 
 
 def _investments(

@@ -95,6 +95,11 @@ DEFAULT_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "energy_intensity": ("energy intensity", "单位产值能耗", "能耗强度", "万元产值能耗"),
         "env_rating": ("env rating", "环保评级", "环境信用评价", "环保信用等级", "环保等级"),
         "rd_share": ("rd share", "研发投入占比", "研发强度", "研发费用占比", "研发占比"),
+        "investment_intensity": ("investment intensity", "投资强度", "亩均投资",
+                                 "固定资产投资强度", "亩均固定资产投资"),
+        "tax_per_mu": ("tax per mu", "亩均税收", "亩均税收（万元/亩）", "亩均税收贡献"),
+        "contact": ("contact", "联系人", "联系人姓名", "contact person"),
+        "phone": ("phone", "联系电话", "电话", "手机", "手机号码", "telephone"),
         "source": ("source", "来源", "数据来源"),
     },
     "links": {

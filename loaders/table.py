@@ -250,7 +250,7 @@ def _enterprises(
         "credit_code",
         "is not a valid unified social credit code (18 characters, check character)",
     )
-    for name in ("revenue", "employees", "energy_intensity"):
+    for name in ("revenue", "employees", "energy_intensity", "investment_intensity", "tax_per_mu"):
         flag(
             conv,
             rej,
@@ -282,7 +282,10 @@ def _enterprises(
         "tags": conv.get("tags", pa.list_(pa.string())),
         "industries": conv.get("industries", pa.list_(pa.string())),
         "energy_intensity": conv.get("energy_intensity", pa.float64()),
-        "env_rating": env, "rd_share": rd, "source": conv.get("source"),
+        "env_rating": env, "rd_share": rd,
+        "investment_intensity": conv.get("investment_intensity", pa.float64()),
+        "tax_per_mu": conv.get("tax_per_mu", pa.float64()),
+        "contact": conv.get("contact"), "phone": conv.get("phone"), "source": conv.get("source"),
     }  # fmt: skip
     table = pa.table(columns).filter(pa.array(keep)).cast(ENTERPRISES)
     table, folded = merge_duplicate_rows(table, "id")

@@ -35,7 +35,7 @@ from chainscout.analysis.leaders import chain_leaders
 from chainscout.analysis.targets import TargetParams
 from chainscout.graph.errors import BadInputError, NotFoundError
 from chainscout.viz.assets import VIS_ASSETS, vis_asset
-from chainscout.viz.exports import targets_xlsx
+from chainscout.viz.exports import target_contacts, targets_xlsx
 from chainscout.viz.gapmap import region_map, render_gap_map
 from chainscout.viz.labels import Lang
 from chainscout.viz.network import render_network
@@ -264,9 +264,13 @@ async def targets_workbook(
     home = resolve_region(state, region)
     params = target_params(weights, thresholds, target_regions, segment)
     language = _lang(state, lang)
-    data = await state.call(
-        lambda: targets_xlsx(state.ranking(chain_id, home, params), lang=language)
-    )
+
+    def workbook() -> bytes:
+        ranking = state.ranking(chain_id, home, params)
+        contacts = target_contacts(state.store, ranking)
+        return targets_xlsx(ranking, lang=language, contacts=contacts)
+
+    data = await state.call(workbook)
     return Response(
         data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -36,7 +36,7 @@ from chainscout.graph import (
     open_store,
 )
 from chainscout.graph.view import ChainView
-from chainscout.loaders.demo import DEMO_CITY, build_demo_store
+from chainscout.loaders.demo import DEMO_CITY, build_demo_store, generate_demo
 
 HOME = "440300"  # 深圳市
 CHAIN = Chain(
@@ -221,6 +221,78 @@ class TestThresholds:
             view, TargetParams(thresholds=EntryThresholds(require_high_tech=True)), limit=None
         )
         assert [t.id for t in ranking.rows] == ["A"]
+
+
+#: Outside firms of the missing ore segment with their 标准地 indicators (万元/亩): investment
+#: intensity and tax per mu; NaN is unknown. AT sits exactly on the minimums used below.
+LAND = [
+    ("LOW", 250.0, 12.0),
+    ("AT", 300.0, 20.0),
+    ("HIGH", 480.0, 35.5),
+    ("UNKNOWN", np.nan, np.nan),
+]
+MINIMUMS = [
+    ("min_investment_intensity", 300.0, "investment intensity",
+     "investment intensity 250 万元/亩 is below 300"),
+    ("min_tax_per_mu", 20.0, "tax per mu", "tax per mu 12 万元/亩 is below 20"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def land_view() -> ChainView:
+    """The local car maker L, and the firms of :data:`LAND`, each supplying L."""
+    ids = ["L", *[f for f, _, _ in LAND]]
+    return ChainView.from_arrays(
+        chain=CHAIN, home_region=HOME, ids=ids, regions=["440305"] + ["320500"] * len(LAND),
+        segment_ids=[s.id for s in CHAIN.ordered_segments()],
+        member_firm=list(range(len(ids))), member_segment=[2] + [0] * len(LAND),
+        member_share=[1.0] * len(ids),
+        supplier=list(range(1, len(ids))), customer=[0] * len(LAND),
+        revenue=[90000.0] + [10000.0] * len(LAND),
+        investment_intensity=[500.0, *[v for _, v, _ in LAND]],
+        tax_per_mu=[60.0, *[t for _, _, t in LAND]],
+    )  # fmt: skip
+
+
+class TestStandardLandThresholds:
+    @pytest.mark.parametrize(("name", "least", "what", "reason"), MINIMUMS)
+    def test_a_firm_below_a_minimum_is_excluded_saying_so(
+        self, land_view: ChainView, name: str, least: float, what: str, reason: str
+    ) -> None:
+        thresholds = EntryThresholds.model_validate({name: least})
+        ranking = rank_targets(land_view, TargetParams(thresholds=thresholds), limit=None)
+        assert [(e.id, e.failed) for e in ranking.excluded] == [("LOW", [reason])]
+        assert sorted(by_id(ranking)) == ["AT", "HIGH", "UNKNOWN"]  # a minimum itself passes
+        assert by_id(ranking)["UNKNOWN"].warnings == [f"{what} unknown: not screened"]  # type: ignore[attr-defined]
+        assert by_id(ranking)["HIGH"].warnings == []  # type: ignore[attr-defined]
+
+    @pytest.mark.parametrize(("name", "least", "what", "reason"), MINIMUMS)
+    def test_an_unknown_value_is_excluded_when_asked(
+        self, land_view: ChainView, name: str, least: float, what: str, reason: str
+    ) -> None:
+        thresholds = EntryThresholds.model_validate({name: least, "exclude_unknown": True})
+        ranking = rank_targets(land_view, TargetParams(thresholds=thresholds), limit=None)
+        assert sorted((e.id, *e.failed) for e in ranking.excluded) == [
+            ("LOW", reason), ("UNKNOWN", f"{what} unknown (unknown values are excluded)")
+        ]  # fmt: skip
+        assert sorted(by_id(ranking)) == ["AT", "HIGH"]
+
+    def test_both_minimums_list_every_rule_failed(self, land_view: ChainView) -> None:
+        thresholds = EntryThresholds.parse("min_investment_intensity=300,min_tax_per_mu=20")
+        ranking = rank_targets(land_view, TargetParams(thresholds=thresholds), limit=None)
+        assert [(e.id, e.failed) for e in ranking.excluded] == [("LOW", [r for *_, r in MINIMUMS])]
+        assert by_id(ranking)["UNKNOWN"].warnings == [  # type: ignore[attr-defined]
+            "investment intensity unknown: not screened", "tax per mu unknown: not screened"
+        ]  # fmt: skip
+
+    @pytest.mark.parametrize(
+        "text",
+        ["min_tax_per_mu=-1", "min_investment_intensity=inf", "min_tax_per_mu=nan",
+         "min_investment_intensity=lots"],
+    )  # fmt: skip
+    def test_a_minimum_must_be_a_finite_amount_of_0_or_more(self, text: str) -> None:
+        with pytest.raises(ValueError, match=text.split("=")[0]):
+            EntryThresholds.parse(text)
 
 
 class TestIntroducers:
@@ -421,6 +493,43 @@ class TestCommands:
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0][:3] == ("排名", "企业代码", "企业名称") and len(rows) == 8
         assert wb.sheetnames[1].startswith("excluded")
+
+    @pytest.mark.parametrize(
+        ("lang", "id_header", "contact_headers"),
+        [("en", "id", ("contact", "phone")), ("zh", "企业代码", ("联系人", "联系电话"))],
+    )
+    def test_the_workbook_carries_the_stored_contact_of_each_target(
+        self, demo: None, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        lang: str, id_header: str, contact_headers: tuple[str, str],
+    ) -> None:  # fmt: skip
+        from openpyxl import load_workbook
+
+        stored = {f["id"]: (f["contact"], f["phone"])
+                  for f in generate_demo().batch.enterprises.to_pylist()}  # fmt: skip
+        out_file = tmp_path / "targets.xlsx"
+        code, _, _ = self.run(capsys, "targets", "--format", "xlsx", "-o", str(out_file),
+                              "--limit", "40", "--lang", lang)  # fmt: skip
+        assert code == 0
+        header, *rows = load_workbook(out_file).worksheets[0].iter_rows(values_only=True)
+        at = [header.index(h) for h in (id_header, *contact_headers)]
+        got = {r[at[0]]: (r[at[1]], r[at[2]]) for r in rows}
+        assert len(got) == 40 and got == {i: stored[i] for i in got}
+        assert any(c is not None for c, _ in got.values())  # some targets name a contact
+        assert any(c is None for c, _ in got.values())  # and the others leave it empty
+
+    def test_the_csv_carries_the_stored_contacts_too(
+        self, demo: None, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        import csv
+        import io
+
+        stored = {f["id"]: (f["contact"] or "", f["phone"] or "")
+                  for f in generate_demo().batch.enterprises.to_pylist()}  # fmt: skip
+        code, out, _ = self.run(capsys, "targets", "--format", "csv", "--limit", "40")
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert code == 0 and len(rows) == 40
+        assert all((r["contact"], r["phone"]) == stored[r["id"]] for r in rows)
+        assert any(r["phone"] for r in rows)
 
     @pytest.mark.parametrize(
         ("args", "message"),

@@ -19,7 +19,8 @@ Snap = Callable[[GraphStore], dict[str, Any]]
 #: Every array of a view, compared with its dtype and shape.
 VIEW_ARRAYS = (
     "ids", "names", "regions", "is_local", "revenue", "employees", "tag_bits",
-    "energy_intensity", "env_rating", "rd_share", "out_indptr", "out_indices", "link_share",
+    "energy_intensity", "env_rating", "rd_share", "investment_intensity", "tax_per_mu",
+    "out_indptr", "out_indices", "link_share",
     "link_volume", "link_confidence", "link_last_seen", "link_times_seen", "in_indptr",
     "in_indices", "in_links",
 )  # fmt: skip

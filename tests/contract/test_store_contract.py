@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -416,6 +417,76 @@ class TestBadWrites:
                 ro.set_meta("k", "v")
 
 
+#: A firm with the 标准地 indicators and a contact, and one without them.
+LAND = [
+    Enterprise(id="a", name="甲", investment_intensity=320.5, tax_per_mu=28.0,
+               contact="张经理", phone="0571-88001234"),
+    Enterprise(id="b", name="乙"),
+]  # fmt: skip
+
+
+class TestStandardLandAndContacts:
+    def test_the_fields_round_trip_through_every_read(self, store: GraphStore) -> None:
+        store.upsert_chain(CHAIN)
+        store.upsert([*LAND, InSegment(enterprise="a", segment="c.up"),
+                      InSegment(enterprise="b", segment="c.up")])  # fmt: skip
+        assert store.get_enterprises(["a", "b"]) == LAND
+        assert [e.id for e in store.find_enterprises("甲")] == ["a"]
+        cols = ["id", "investment_intensity", "tax_per_mu", "contact", "phone"]
+        assert store.table("enterprises", cols).to_pylist() == [
+            {"id": "a", "investment_intensity": 320.5, "tax_per_mu": 28.0, "contact": "张经理",
+             "phone": "0571-88001234"},
+            {"id": "b", "investment_intensity": None, "tax_per_mu": None, "contact": None,
+             "phone": None},
+        ]  # fmt: skip
+        exported = GraphBatch.concat(store.export_tables()).enterprises
+        assert exported.select(cols).equals(store.table("enterprises", cols))
+        v = store.view("c", "349900")
+        assert v.ids.tolist() == ["a", "b"]
+        np.testing.assert_array_equal(v.investment_intensity, [320.5, np.nan])
+        np.testing.assert_array_equal(v.tax_per_mu, [28.0, np.nan])
+
+    @pytest.mark.parametrize(
+        ("field", "stored", "given"),
+        [
+            ("investment_intensity", 300.0, 450.0),
+            ("tax_per_mu", 20.0, 12.5),
+            ("contact", "张经理", "李主任"),
+            ("phone", "0571-88001234", "021-86660000"),
+        ],
+    )
+    def test_a_given_value_replaces_a_missing_one_keeps(
+        self, store: GraphStore, field: str, stored: object, given: object
+    ) -> None:
+        store.upsert([Enterprise.model_validate({"id": "a", "name": "甲", field: stored})])
+        assert store.upsert([Enterprise(id="a", name="甲")]).changed == 0
+        assert getattr(store.get_enterprise("a"), field) == stored
+        summary = store.upsert([Enterprise.model_validate({"id": "a", "name": "甲", field: given})])
+        assert summary.updated == {"enterprises": 1}
+        assert getattr(store.get_enterprise("a"), field) == given
+
+    @pytest.mark.parametrize(
+        ("column", "value"),
+        [
+            ("investment_intensity", -1.0),
+            ("investment_intensity", float("inf")),
+            ("tax_per_mu", -0.1),
+            ("tax_per_mu", float("nan")),
+        ],
+    )
+    def test_a_negative_or_endless_amount_per_mu_is_refused(
+        self, store: GraphStore, snap: Snap, column: str, value: float
+    ) -> None:
+        before = snap(store)
+        bad = GraphBatch(enterprises=pa.table({"id": ["a", "b"], "name": ["甲", "乙"],
+                                               column: [10.0, value]}))  # fmt: skip
+        with pytest.raises(ValidationFailed) as info:
+            store.write(bad)
+        assert [(p.row, p.field) for p in info.value.problems] == [(2, column)]
+        assert "must be a finite number, 0 or more" in info.value.problems[0].reason
+        assert snap(store) == before
+
+
 class TestText:
     @pytest.mark.parametrize("text", NASTY)
     def test_names_and_ids_round_trip_unchanged(self, store: GraphStore, text: str) -> None:
@@ -424,7 +495,15 @@ class TestText:
         )
         store.upsert(
             [
-                Enterprise(id=text, name=text, aliases=(text,), address=text, source=text),
+                Enterprise(
+                    id=text,
+                    name=text,
+                    aliases=(text,),
+                    address=text,
+                    source=text,
+                    contact=text,
+                    phone=text,
+                ),
                 Enterprise(id="plain", name="普通"),
                 Supplies(supplier=text, customer="plain", source=text),
                 InSegment(enterprise=text, segment=text + ".s"),
@@ -434,6 +513,7 @@ class TestText:
         store.set_meta(text, text)
         e = store.get_enterprise(text)
         assert (e.id, e.name, e.aliases, e.address, e.source) == (text, text, (text,), text, text)
+        assert (e.contact, e.phone) == (text, text)
         assert [x.id for x in store.find_enterprises(text)] == [text]
         assert store.supplies_of("plain")[0].source == text
         assert store.get_chain(text).segments[0].name == text

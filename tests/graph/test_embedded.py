@@ -376,6 +376,79 @@ def test_a_store_from_before_projects_still_opens_read_only(tmp_path: Path) -> N
         assert store.view("nev", "349900").n_firms == 200
 
 
+#: The enterprise columns of a store made before the 标准地 indicators and contacts.
+OLD_ENTERPRISE_COLUMNS = (
+    "nid, id, name, aliases, credit_code, region, address, revenue, employees, tags, industries,"
+    " energy_intensity, env_rating, rd_share, source"
+)
+NEW_FIELDS = ("investment_intensity", "tax_per_mu", "contact", "phone")
+
+
+@pytest.fixture
+def old_store(tmp_path: Path) -> Path:
+    """A demo store whose enterprises table has the column set of the previous version."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    with EmbeddedStore(path) as store:
+        build_demo_store(store, DemoSpec(firms=200))
+    db = duckdb.connect(str(path))
+    db.execute(f"CREATE TABLE old_enterprises AS SELECT {OLD_ENTERPRISE_COLUMNS} FROM enterprises")
+    db.execute("DROP TABLE enterprises")
+    db.execute("ALTER TABLE old_enterprises RENAME TO enterprises")
+    db.execute("ALTER TABLE enterprises ADD PRIMARY KEY (id)")
+    db.close()
+    return path
+
+
+def _columns(path: Path) -> list[str]:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as db:
+        rows = db.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'enterprises'"
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def test_a_store_without_the_newer_enterprise_columns_reads_them_as_unknown(
+    old_store: Path,
+) -> None:
+    assert not set(NEW_FIELDS) & set(_columns(old_store))
+    with EmbeddedStore(old_store, read_only=True) as store:
+        some = store.find_enterprises("", limit=3)
+        assert len(some) == 3
+        assert all(getattr(e, f) is None for e in some for f in NEW_FIELDS)
+        assert store.get_enterprise(some[0].id) == some[0]
+        table = store.table("enterprises", ["id", *NEW_FIELDS])
+        assert table.num_rows == 200
+        assert all(table[f].null_count == 200 for f in NEW_FIELDS)
+        exported = GraphBatch.concat(store.export_tables()).enterprises
+        assert exported.num_rows == 200 and exported["contact"].null_count == 200
+        view = store.view("nev", "349900")
+        assert view.n_firms == 200
+        assert np.isnan(view.investment_intensity).all() and np.isnan(view.tax_per_mu).all()
+    assert not set(NEW_FIELDS) & set(_columns(old_store))  # reading changed nothing
+
+
+def test_a_store_without_the_newer_enterprise_columns_gains_them_when_opened_for_writing(
+    old_store: Path,
+) -> None:
+    with EmbeddedStore(old_store, read_only=True) as store:
+        before = snapshot(store)
+        firm = store.find_enterprises("", limit=1)[0]
+    with EmbeddedStore(old_store) as store:
+        assert snapshot(store) == before  # the firms and links are as they were
+        store.upsert([firm.model_copy(update={"tax_per_mu": 25.0, "contact": "张经理"})])
+        got = store.get_enterprise(firm.id)
+        assert (got.tax_per_mu, got.contact, got.revenue) == (25.0, "张经理", firm.revenue)
+    assert set(NEW_FIELDS) <= set(_columns(old_store))
+    with EmbeddedStore(old_store, read_only=True) as store:
+        assert store.get_enterprise(firm.id).tax_per_mu == 25.0
+        view = store.view("nev", "349900")
+        assert view.tax_per_mu[view.index_of(firm.id)] == 25.0
+
+
 @pytest.mark.parametrize("read_only", [False, True])
 @pytest.mark.parametrize("kind", ["csv", "folder"])
 def test_a_file_that_is_not_a_store_is_refused_and_left_alone(

@@ -141,6 +141,11 @@ class TestEnterprise:
             ({"env_rating": "E"}, "env_rating", "not one of A, B, C, D"),
             ({"name": "  "}, "name", "at least 1 character"),
             ({"employees": -3}, "employees", "greater than or equal to 0"),
+            ({"investment_intensity": -1}, "investment_intensity", "greater than or equal to 0"),
+            ({"investment_intensity": float("inf")}, "investment_intensity", "finite number"),
+            ({"tax_per_mu": -0.5}, "tax_per_mu", "greater than or equal to 0"),
+            ({"tax_per_mu": float("nan")}, "tax_per_mu", "finite number"),
+            ({"tax_per_mu": "many"}, "tax_per_mu", "valid number"),
         ],
     )
     def test_bad_fields_are_named(
@@ -151,6 +156,22 @@ class TestEnterprise:
         error = info.value.errors()[0]
         assert error["loc"][0] == where
         assert message in error["msg"]
+
+    def test_standard_land_indicators_and_contacts_are_optional(self) -> None:
+        bare = Enterprise(id="x", name="示例")
+        assert (bare.investment_intensity, bare.tax_per_mu, bare.contact, bare.phone) == (
+            None, None, None, None
+        )  # fmt: skip
+        e = Enterprise(id="x", name="示例", investment_intensity=0, tax_per_mu=35.5,
+                       contact=" 张经理 ", phone="0571-88001234")  # fmt: skip
+        assert (e.investment_intensity, e.tax_per_mu, e.contact, e.phone) == (
+            0.0, 35.5, "张经理", "0571-88001234"
+        )  # fmt: skip
+
+    @pytest.mark.parametrize("blank", ["", "   "])
+    def test_a_blank_contact_or_phone_is_unknown(self, blank: str) -> None:
+        e = Enterprise(id="x", name="示例", contact=blank, phone=blank)
+        assert (e.contact, e.phone) == (None, None)
 
     def test_tags_and_aliases_are_kept_once_in_order(self) -> None:
         e = Enterprise(

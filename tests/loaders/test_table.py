@@ -199,6 +199,53 @@ def test_mapping_file_toml_and_yaml(tmp_path: Path) -> None:
         assert firm["id"] == CC_A and firm["revenue"] == pytest.approx(1200.0)
 
 
+#: Headers of the 标准地 indicators and contacts as offices write them, per field.
+LAND_HEADERS = [
+    ("投资强度", "亩均税收", "联系人", "联系电话"),
+    ("亩均投资", "亩均税收（万元/亩）", "联系人姓名", "电话"),
+    ("固定资产投资强度", "亩均税收(万元/亩)", "联系人", "手机"),
+    ("investment_intensity", "tax_per_mu", "contact", "phone"),
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+@pytest.mark.parametrize("headers", LAND_HEADERS, ids=[h[0] for h in LAND_HEADERS])
+def test_standard_land_indicators_and_contacts_load_from_chinese_headers(
+    tmp_path: Path, encoding: str, headers: tuple[str, ...]
+) -> None:
+    rows = [["甲公司", "320.5", "28", "张经理", "0571-88001234"], ["乙公司", "", "", "", ""]]
+    path = write_csv(tmp_path / "land.csv", ["企业名称", *headers], rows, encoding=encoding)
+    firms = _load_fresh(path)[0]["enterprises"].to_pylist()
+    got = [(f["investment_intensity"], f["tax_per_mu"], f["contact"], f["phone"]) for f in firms]
+    assert got == [(320.5, 28.0, "张经理", "0571-88001234"), (None, None, None, None)]
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "code", "reason"),
+    [
+        ("投资强度", "三百", "not_a_number", "投资强度 '三百' is not a number"),
+        ("亩均税收", "12万", "not_a_number", "亩均税收 '12万' is not a number"),
+        ("投资强度", "-5", "negative", "must not be negative"),
+        ("亩均税收", "-0.5", "negative", "must not be negative"),
+    ],
+)
+def test_a_bad_amount_per_mu_is_named_by_file_row_and_field(
+    tmp_path: Path, store: GraphStore, header: str, cell: str, code: str, reason: str
+) -> None:
+    rows = [["甲公司", "300"], ["乙公司", cell]]
+    path = write_csv(tmp_path / "land.csv", ["企业名称", header], rows, encoding="gbk")
+    with pytest.raises(ValidationFailed) as err:
+        load_table(store, path)
+    assert f"{path}, row 3, field '{header}'" in str(err.value)
+    assert store.counts().enterprises == 0
+    report = load_table(store, path, on_error="skip")
+    assert [(p["file"], p["row"], p["field"], p["reason_code"]) for p in report.problems] == [
+        (str(path), 3, header, code)
+    ]
+    assert reason in report.problems[0]["reason"]
+    assert report.rows_loaded == 1 and store.counts().enterprises == 1  # the good row
+
+
 def test_unit_in_header_converts(tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "u.csv",
