@@ -932,9 +932,11 @@ def _reasons(
     tags = [t for t in _TAG_SCORE if view.tag_bits[f] & TAG_BITS[t]]
     revenue = view.revenue[f]
     rev_text = "revenue unknown" if np.isnan(revenue) else f"revenue {revenue:,.0f} 万元"
-    quality_en = ", ".join([rev_text, *tags] + (
-        [f"R&D {view.rd_share[f]:.1%}"] if not np.isnan(view.rd_share[f]) else []
-    ))  # fmt: skip
+    rd = [] if np.isnan(view.rd_share[f]) else [f"R&D {view.rd_share[f]:.1%}"]
+    quality_en = ", ".join([rev_text, *tags, *rd])
+    rev_zh = "营业收入未知" if np.isnan(revenue) else f"营业收入 {revenue:,.0f} 万元"
+    rd_zh = [] if np.isnan(view.rd_share[f]) else [f"研发投入占比 {view.rd_share[f]:.1%}"]
+    quality_zh = "，".join([rev_zh, *tags, *rd_zh])
     nb = s.seg.neighbours[seg]
     strong_nb = [s.seg.gaps.rows[k].name for k in nb if s.seg.specialised[k]]
     related_en = (
@@ -952,6 +954,9 @@ def _reasons(
         else (f"{region} is outside the preferred target regions" if s.region_prefixes
               else "no target-region preference")
     )  # fmt: skip
+    region_zh = (
+        "位于目标区域" if in_region else ("不在目标区域" if s.region_prefixes else "未设目标区域")
+    )
     return {
         "gap": (
             f"{name} is {status}: {gap_reason}",
@@ -959,9 +964,9 @@ def _reasons(
         ),
         "pull": (pull_en, pull_zh),
         "demand": (f"{name}: {leak_reason}", f"{name}：本地外购比例 {s.values[i][2]:.0%}"),
-        "quality": (quality_en, quality_en),
+        "quality": (quality_en, quality_zh),
         "related": (related_en, related_zh),
-        "region": (region_en, "位于目标区域" if in_region else "不在目标区域"),
+        "region": (region_en, region_zh),
     }
 
 

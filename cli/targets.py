@@ -138,8 +138,13 @@ def _params(
                 try:
                     check_region_code(item)
                 except ValueError as err:
-                    raise BadInputError(f"--target-regions: {err}") from None
+                    raise BadInputError(
+                        f"--target-regions: {err}; or a preset: 京津冀 (jjj), 长三角 (yrd),"
+                        " 粤港澳大湾区 (gba)"
+                    ) from None
             regions += (item,)
+    if only and not regions:
+        raise BadInputError("--only-target-regions filters to --target-regions: give them too")
     return TargetParams(
         weights=parse_weights(weights),
         thresholds=parse_thresholds(thresholds),
@@ -274,6 +279,11 @@ def _print_ranking(
             console.print(
                 f"  introducer: {escape(t.introducer.text_zh if zh else t.introducer.text)}"
             )
+    warned = [t for t in ranking.rows if t.warnings]
+    if warned:
+        console.print("\n" + ("提示" if zh else "Warnings") + ":")
+        for t in warned:
+            console.print(f"  {t.rank}. {escape(t.name)}: {escape('; '.join(t.warnings))}")
     if show_excluded and ranking.excluded:
         ex = Table(title="excluded 未通过准入门槛")
         ex.add_column("firm")

@@ -543,6 +543,8 @@ class TestCommands:
             (["--thresholds", "min_tax=1"], "no threshold 'min_tax'; thresholds: max_energy"),
             (["-o", "targets.csv"], "-o writes csv, json or xlsx"),
             (["--weights", "gap=inf"], "gap: Input should be a finite number"),
+            (["--target-regions", "粤港澳"], "or a preset: 京津冀 (jjj)"),
+            (["--only-target-regions"], "--only-target-regions filters to --target-regions"),
         ],
     )
     def test_bad_options_are_explained(
