@@ -9,7 +9,7 @@ from fastapi import Depends, Header, Request
 from pydantic import ValidationError
 
 from chainscout.analysis.targets import EntryThresholds, TargetParams, TargetWeights
-from chainscout.graph.errors import BadInputError
+from chainscout.graph.errors import BadInputError, problem_text
 from chainscout.graph.regions import check_region_code
 
 from .errors import AuthError
@@ -90,10 +90,7 @@ def target_params(
             predict_links=predict_links,
         )
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        msg = str(first["msg"]).removeprefix("Value error, ")
-        raise BadInputError(f"{where + ': ' if where else ''}{msg}") from None
+        raise BadInputError(problem_text(err)) from None
     except ValueError as err:
         raise BadInputError(f"weights or thresholds: {err}") from None
 

@@ -21,7 +21,13 @@ from chainscout.analysis.lifecycle import (
     select_projects,
 )
 from chainscout.graph import GraphStore
-from chainscout.graph.errors import BadInputError, NotFoundError, Problem, ValidationFailed
+from chainscout.graph.errors import (
+    BadInputError,
+    NotFoundError,
+    Problem,
+    ValidationFailed,
+    first_problem,
+)
 from chainscout.graph.projects import Project, Stage
 from chainscout.loaders.projects import merge_sheet_row, read_project_rows
 
@@ -78,8 +84,7 @@ def _filter(
             signed_to=_day(end, "--to"),
         )
     except ValidationError as err:  # the region code, the only field checked here
-        reason = str(err.errors()[0]["msg"]).removeprefix("Value error, ")
-        raise BadInputError(f"--region: {reason}") from None
+        raise BadInputError(f"--region: {first_problem(err)[1]}") from None
 
 
 @projects_app.command("import")
@@ -100,9 +105,8 @@ def import_projects(
             try:
                 projects.append(r.project if stored is None else
                                 merge_sheet_row(stored, r.project, r.given))  # fmt: skip
-            except ValueError as err:
-                problems.append(Problem(reason=str(err).removeprefix("Value error, "),
-                                        file=str(path), row=r.row))  # fmt: skip
+            except ValidationError as err:  # the stage dates, stored and new, out of order
+                problems.append(Problem(reason=first_problem(err)[1], file=str(path), row=r.row))
         if problems:
             raise ValidationFailed(problems, what=str(path))
         summary = s.upsert_projects(projects)

@@ -23,7 +23,7 @@ from chainscout.analysis.targets import (
     weight_sensitivity,
 )
 from chainscout.analysis.whatif import what_if
-from chainscout.graph.errors import BadInputError, NotFoundError
+from chainscout.graph.errors import BadInputError, NotFoundError, problem_text
 from chainscout.graph.view import ChainView
 from chainscout.viz.exports import (
     TARGET_COLUMNS,
@@ -69,11 +69,7 @@ def parse_thresholds(text: str | None) -> EntryThresholds:
 
 
 def _first_error(err: Exception) -> str:
-    if isinstance(err, ValidationError):
-        e = err.errors()[0]
-        where = ".".join(str(x) for x in e["loc"])
-        return f"{where}: {e['msg']}" if where else str(e["msg"]).removeprefix("Value error, ")
-    return str(err)
+    return problem_text(err) if isinstance(err, ValidationError) else str(err)
 
 
 WeightsOpt = Annotated[

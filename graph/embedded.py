@@ -184,7 +184,7 @@ class EmbeddedStore(StoreBase):
         self._view_cache_keep = view_cache_keep
         self._stamp: list[int] = []
         self._known_tables: frozenset[str] | None = None
-        self._ent_select: str | None = None
+        self._ent_stored_columns: frozenset[str] | None = None
         if self.location != ":memory:":
             p = Path(self.location).expanduser()
             if read_only and not p.exists():
@@ -947,21 +947,22 @@ class EmbeddedStore(StoreBase):
         return f"{alias}.{name}" if alias else name
 
     def _ent_stored(self) -> frozenset[str]:
-        """The columns the file's enterprises table has."""
-        rows = self._db.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main'"
-            " AND table_name = 'enterprises'"
-        ).fetchall()
-        return frozenset(str(r[0]) for r in rows)
+        """The columns the file's enterprises table has (read once: columns are only ever
+        added, when a store is opened for writing)."""
+        if self._ent_stored_columns is None:
+            rows = self._db.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main'"
+                " AND table_name = 'enterprises'"
+            ).fetchall()
+            self._ent_stored_columns = frozenset(str(r[0]) for r in rows)
+        return self._ent_stored_columns
 
     def _ent_columns(self, names: Sequence[str] | None = None) -> str:
         """The select list of enterprise columns ``names`` (all of :data:`ENTERPRISES` when
         None), each as :meth:`_ent_column` gives it."""
-        if names is None:
-            if self._ent_select is None:
-                self._ent_select = ", ".join(self._ent_column(c) for c in ENTERPRISES.names)
-            return self._ent_select
-        return ", ".join(self._ent_column(c) for c in names)
+        return ", ".join(
+            self._ent_column(c) for c in (ENTERPRISES.names if names is None else names)
+        )
 
     def neighbours(
         self,

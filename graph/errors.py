@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 __all__ = [
     "BadInputError",
     "ChainScoutError",
@@ -33,6 +35,8 @@ __all__ = [
     "Problem",
     "StoreUnavailableError",
     "ValidationFailed",
+    "first_problem",
+    "problem_text",
 ]
 
 
@@ -140,3 +144,27 @@ class StoreUnavailableError(ChainScoutError):
     """The store cannot be opened or does not answer."""
 
     title = "Store unavailable"
+
+
+def first_problem(err: ValidationError) -> tuple[str, str]:
+    """Where (the dotted field path, "" for the whole model) and what of the first problem a
+    pydantic model found, without pydantic's "Value error, " prefix: what a user is shown.
+
+    >>> from pydantic import BaseModel, Field
+    >>> class Share(BaseModel):
+    ...     share: float = Field(ge=0)
+    >>> try:
+    ...     Share(share=-1)
+    ... except ValidationError as err:
+    ...     print(first_problem(err))
+    ('share', 'Input should be greater than or equal to 0')
+    """
+    e = err.errors()[0]
+    where = ".".join(str(x) for x in e["loc"])
+    return where, str(e["msg"]).removeprefix("Value error, ")
+
+
+def problem_text(err: ValidationError) -> str:
+    """The first problem as one line: ``field: what``, or ``what`` for the whole model."""
+    where, what = first_problem(err)
+    return f"{where}: {what}" if where else what

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from chainscout.graph.errors import Problem, ValidationFailed
+from chainscout.graph.errors import Problem, ValidationFailed, first_problem
 from chainscout.graph.projects import (
     STAGE_ORDER,
     FollowUp,
@@ -150,14 +150,13 @@ def read_project_rows(path: str | Path) -> list[SheetRow]:
         try:
             projects.append(SheetRow(_project(cells), given, int(row_no)))
         except ValidationError as err:
-            e = err.errors()[0]
-            where = str(e["loc"][0]) if e["loc"] else None
+            where, reason = first_problem(err)
             problems.append(
                 Problem(
-                    reason=str(e["msg"]).removeprefix("Value error, "),
+                    reason=reason,
                     file=str(path),
                     row=int(row_no),
-                    field=where,
+                    field=where.split(".")[0] or None,
                 )
             )
         except ValueError as err:

@@ -13,7 +13,7 @@ from chainscout.analysis.gaps import GapTable, GapThresholds, gap_table
 from chainscout.analysis.leaders import LeaderTable, chain_leaders
 from chainscout.analysis.targets import EntryThresholds, Target, TargetParams
 from chainscout.analysis.whatif import WhatIf, what_if
-from chainscout.graph.errors import BadInputError
+from chainscout.graph.errors import BadInputError, problem_text
 from chainscout.graph.model import Chain
 
 from ..deps import get_state, require, resolve_region, target_params
@@ -203,12 +203,7 @@ def _model(cls: type[GapThresholds], **values: float) -> GapThresholds:
 
 
 def _message(err: Exception) -> str:
-    if isinstance(err, ValidationError):
-        e = err.errors()[0]
-        where = ".".join(str(x) for x in e["loc"])
-        msg = str(e["msg"]).removeprefix("Value error, ")
-        return f"{where}: {msg}" if where else msg
-    return str(err)
+    return problem_text(err) if isinstance(err, ValidationError) else str(err)
 
 
 def _key(params: TargetParams) -> str:

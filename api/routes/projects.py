@@ -19,7 +19,7 @@ from chainscout.analysis.lifecycle import (
     scorecards,
     select_projects,
 )
-from chainscout.graph.errors import BadInputError
+from chainscout.graph.errors import BadInputError, first_problem
 from chainscout.graph.projects import Project, Stage
 from chainscout.graph.store import WriteSummary
 
@@ -63,9 +63,7 @@ def _filter(
             team=team, region=region, chain=chain, signed_from=signed_from, signed_to=signed_to
         )
     except ValidationError as err:  # the region code, the only field checked here
-        raise BadInputError.at(
-            str(err.errors()[0]["msg"]).removeprefix("Value error, "), field="region"
-        ) from None
+        raise BadInputError.at(first_problem(err)[1], field="region") from None
 
 
 Filter = Annotated[ProjectFilter, Depends(_filter)]
