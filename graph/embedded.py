@@ -124,6 +124,9 @@ _SCHEMA: list[LiteralString] = [
     """CREATE TABLE IF NOT EXISTS projects (
         id VARCHAR PRIMARY KEY, enterprise VARCHAR NOT NULL, home_region VARCHAR NOT NULL,
         stage VARCHAR, doc VARCHAR NOT NULL)""",
+    # how a table lies in the file, for reads that can use it (not data: no export carries it)
+    """CREATE TABLE IF NOT EXISTS layout (
+        name VARCHAR PRIMARY KEY, in_id_order BOOLEAN NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS regions (
         code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, level VARCHAR NOT NULL,
         parent VARCHAR)""",
@@ -336,14 +339,17 @@ class EmbeddedStore(StoreBase):
         values = ", ".join(_LIST_NORMALISED.get(c, c) for c in ENTERPRISES.names)
         if self._is_empty("enterprises"):  # a first load: every row is new (ids are distinct)
             upd["enterprises"], new["enterprises"] = 0, table.num_rows
-            # nids in row order, numbered here: a row_number() window over a million rows
-            # runs on one thread and took about 1 s of the insert
+            # nids in row order, numbered here (a row_number() window over a million rows runs
+            # on one thread and took about 1 s of the insert); rows stored in id order, the
+            # order of a view's rows, so that a view reads them as stored (see _view_firms)
             nids = pa.array(np.arange(table.num_rows, dtype=np.int32))
-            db.register("b_ent", table.append_column("nid", nids))
+            table = table.append_column("nid", nids)
+            db.register("b_ent", table.take(pc.sort_indices(table["id"])))
             self._into_empty(
                 "enterprises",
                 "INSERT INTO enterprises (nid, " + cols + ") SELECT nid, " + values + " FROM b_ent",
             )  # fmt: skip
+            self._set_firms_in_id_order(True)
             return
         changed = " OR ".join(f"m.{c} IS DISTINCT FROM e.{c}" for c in _ENT_FIELDS)
         db.execute(
@@ -360,13 +366,34 @@ class EmbeddedStore(StoreBase):
             "INSERT INTO enterprises (nid, " + cols + ") SELECT "
             "(SELECT coalesce(max(nid), -1) FROM enterprises) + row_number() OVER (), "
             + values
-            + " FROM b_ent ANTI JOIN enterprises USING (id)"
-        )
+            + " FROM b_ent ANTI JOIN enterprises USING (id) ORDER BY id"
+        )  # new firms stored in id order, after the others
         if upd["enterprises"]:
             sets = ", ".join(f"{c} = t.{c}" for c in ["name", *_ENT_FIELDS[1:]])
             db.execute(
                 "UPDATE enterprises SET " + sets + " FROM t_ent t WHERE enterprises.id = t.id"
             )
+        if (upd["enterprises"] or new["enterprises"]) and self._firms_in_id_order():
+            # new firms come after the stored ones, and DuckDB may move updated rows
+            ids = db.sql("SELECT id FROM enterprises").to_arrow_table()["id"]
+            self._set_firms_in_id_order(_increasing(ids))
+
+    def _firms_in_id_order(self) -> bool:
+        """Whether the enterprises table lies in id order, as a first load stores it (a view
+        then reads it without sorting: see :meth:`_view_firms`)."""
+        if "layout" not in self._tables():
+            return False
+        rows = self._db.execute(
+            "SELECT in_id_order FROM layout WHERE name = 'enterprises'"
+        ).fetchall()
+        return bool(rows and rows[0][0])
+
+    def _set_firms_in_id_order(self, value: bool) -> None:
+        self._db.execute(
+            "INSERT INTO layout VALUES ('enterprises', ?)"
+            " ON CONFLICT (name) DO UPDATE SET in_id_order = excluded.in_id_order",
+            [value],
+        )
 
     def _nid_problems(
         self, staged: str, cols: list[tuple[str, str]], kind: str, problems: list[Problem]
@@ -413,9 +440,17 @@ class EmbeddedStore(StoreBase):
         )
         if problems:
             return
-        pairs = np.sort(src.to_numpy().astype(np.int64) << 32 | dst.to_numpy().astype(np.int64))
+        # links are stored in the order of a view's: by supplier id, then customer id
+        rank = _id_ranks(ids, nids)
+        src_nid, dst_nid = src.to_numpy(), dst.to_numpy()
+        ord_ = pa.array(rank[src_nid] * len(rank) + rank[dst_nid])
+        db.register(
+            "s_sup",
+            staged.append_column("src", src).append_column("dst", dst).append_column("ord", ord_),
+        )
+        pairs = np.sort(src_nid.astype(np.int64) << 32 | dst_nid.astype(np.int64))
         if np.count_nonzero(pairs[1:] == pairs[:-1]):
-            rank = _CONF_RANK.format(col="confidence")
+            conf_rank = _CONF_RANK.format(col="confidence")
             # duplicates in one batch (the same link in several snapshots) fold into one row
             db.execute(
                 "CREATE OR REPLACE TEMP TABLE g_dup AS SELECT src, dst,"
@@ -424,13 +459,14 @@ class EmbeddedStore(StoreBase):
                 " first(source ORDER BY row) FILTER (WHERE source IS NOT NULL) AS source,"
                 " min(since) AS since,"
                 " list_sort(list_distinct(flatten(list(coalesce(seen, []))))) AS seen,"
-                " arg_min(confidence, " + rank + ") AS confidence FROM s_sup GROUP BY src, dst"
+                " arg_min(confidence, " + conf_rank + ") AS confidence, min(ord) AS ord"
+                " FROM s_sup GROUP BY src, dst"
             )
             db.execute("CREATE OR REPLACE TEMP VIEW g_sup AS SELECT * FROM g_dup")
         else:  # one row per link: the same values the grouping gives, without grouping
             db.execute(
                 "CREATE OR REPLACE TEMP VIEW g_sup AS SELECT src, dst, share, volume, source,"
-                " since, list_sort(list_distinct(coalesce(seen, []))) AS seen, confidence"
+                " since, list_sort(list_distinct(coalesce(seen, []))) AS seen, confidence, ord"
                 " FROM s_sup"
             )
         if self._is_empty("supplies"):
@@ -439,8 +475,8 @@ class EmbeddedStore(StoreBase):
             self._into_empty(
                 "supplies",
                 "INSERT INTO supplies SELECT src, dst, share, volume, source, since, seen,"
-                " confidence FROM g_sup",
-            )
+                " confidence FROM g_sup ORDER BY ord",
+            )  # stored in order: a view finds its links in order and need not sort them
             return
         merged = (
             "SELECT g.src, g.dst, coalesce(g.share, s.share) AS share,"
@@ -468,7 +504,7 @@ class EmbeddedStore(StoreBase):
         )
         db.execute(
             "INSERT INTO supplies SELECT src, dst, share, volume, source, since, seen, confidence"
-            " FROM g_sup ANTI JOIN supplies USING (src, dst)"
+            " FROM g_sup ANTI JOIN supplies USING (src, dst) ORDER BY ord"
         )
         if upd["supplies"]:
             db.execute(
@@ -1084,19 +1120,20 @@ class EmbeddedStore(StoreBase):
             f"(CASE WHEN list_contains(e.tags, ${k}) THEN {TAG_BITS[t]} ELSE 0 END)"
             for k, t in tag_params.items()
         )
+        select = (
+            "SELECT e.nid, e.id, e.name, e.region, e.revenue, e.employees,"
+            f" ({tag_sum})::BIGINT AS tag_bits, e.energy_intensity, {local_sql} AS local,"
+            " (CASE e.env_rating WHEN 'A' THEN 1 WHEN 'B' THEN 2 WHEN 'C' THEN 3"
+            "  WHEN 'D' THEN 4 ELSE 0 END)::TINYINT AS env, e.rd_share,"
+            f" {self._ent_column('investment_intensity', 'e')},"
+            f" {self._ent_column('tax_per_mu', 'e')}"
+            " FROM enterprises e"
+        )
+        stored = _count(db, "SELECT count(*) FROM enterprises")
+        most = len(nids) >= stored // 2
         try:
-            ent = _arrow(
-                db,
-                "SELECT e.nid, e.id, e.name, e.region, e.revenue, e.employees,"
-                f" ({tag_sum})::BIGINT AS tag_bits, e.energy_intensity, {local_sql} AS local,"
-                " (CASE e.env_rating WHEN 'A' THEN 1 WHEN 'B' THEN 2 WHEN 'C' THEN 3"
-                "  WHEN 'D' THEN 4 ELSE 0 END)::TINYINT AS env, e.rd_share,"
-                f" {self._ent_column('investment_intensity', 'e')},"
-                f" {self._ent_column('tax_per_mu', 'e')}"
-                " FROM enterprises e SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.id",
-                {**tag_params, **local_params},
-            )
-            links = self._view_links(in_view, len(ent))
+            ent = self._view_firms(in_view, select, {**tag_params, **local_params}, most)
+            links = self._view_links(in_view, most)
         finally:
             db.unregister("v_nodes")
         ent_nid = ent["nid"].to_numpy()
@@ -1133,18 +1170,34 @@ class EmbeddedStore(StoreBase):
             link_times_seen=links["times_seen"].to_numpy(),
         )
 
-    def _view_links(self, in_view: npt.NDArray[np.bool_], firms: int) -> pa.Table:
-        """The supply links among the view's firms (``in_view``, a mask over nids), unordered
-        (the view sorts them by row in linear time). When the view holds most stored firms, all
-        links are read and masked here, which is faster than joining them with the firms."""
+    def _view_firms(
+        self, in_view: npt.NDArray[np.bool_], select: str, params: dict[str, str], most: bool
+    ) -> pa.Table:
+        """The view's firms (``in_view``, a mask over nids) in id order, as ``select`` reads
+        them. When the view holds ``most`` stored firms and the table is stored in id order (as
+        loads store it), the whole table is read as stored and masked here, a third of the time
+        of joining it with the view's nids and sorting it by id."""
+        if most and self._firms_in_id_order():
+            every = _arrow(self._db, select, params)
+            if _increasing(every["id"]):
+                within = _mask_at(in_view, every["nid"].to_numpy())
+                return every if within.all() else every.filter(pa.array(within))
+        return _arrow(
+            self._db, select + " SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.id", params
+        )
+
+    def _view_links(self, in_view: npt.NDArray[np.bool_], most: bool) -> pa.Table:
+        """The supply links among the view's firms (``in_view``, a mask over nids), in the order
+        stored (loads store them by supplier and customer; the view sorts them if need be). When
+        the view holds ``most`` stored firms, all links are read and masked here, which is
+        faster than joining them with the firms."""
         columns = """s.src, s.dst, s.share, s.volume,
             (CASE s.confidence WHEN 'reported' THEN 0 WHEN 'inferred' THEN 1
              ELSE 2 END)::TINYINT AS confidence,
             coalesce(CAST(coalesce(list_max(s.seen), s.since) - DATE '1970-01-01'
                           AS INTEGER), -1) AS last_seen,
             CAST(coalesce(len(s.seen), 0) AS SMALLINT) AS times_seen"""
-        stored = _count(self._db, "SELECT count(*) FROM enterprises")
-        if firms < stored // 2:
+        if not most:
             return _arrow(
                 self._db,
                 f"SELECT {columns} FROM supplies s SEMI JOIN v_nodes a ON a.nid = s.src"
@@ -1153,10 +1206,9 @@ class EmbeddedStore(StoreBase):
         every = _arrow(self._db, f"SELECT {columns} FROM supplies s")
         if not every.num_rows:
             return every
-        src, dst = every["src"].to_numpy(), every["dst"].to_numpy()
-        mask = np.zeros(max(int(src.max()), int(dst.max()), len(in_view) - 1) + 1, dtype=bool)
-        mask[: len(in_view)] = in_view
-        within = mask[src] & mask[dst]
+        within = _mask_at(in_view, every["src"].to_numpy()) & _mask_at(
+            in_view, every["dst"].to_numpy()
+        )
         return every if within.all() else every.filter(pa.array(within))
 
     def local_count(self, home_region: str) -> int:
@@ -1287,6 +1339,33 @@ def _nids_of_values(
     found = nids if values.equals(ids) else nids.take(pc.index_in(values, value_set=ids))
     seen.append((values, found))
     return found
+
+
+def _id_ranks(ids: pa.Array, nids: pa.Array) -> npt.NDArray[np.int64]:
+    """The place of each firm's id in id order, by nid (``ids`` and ``nids`` row-aligned)."""
+    numbers = nids.to_numpy()
+    rank = np.zeros(int(numbers.max()) + 1 if len(numbers) else 0, dtype=np.int64)
+    rank[numbers[pc.sort_indices(ids).to_numpy()]] = np.arange(len(numbers))
+    return rank
+
+
+def _increasing(values: npt.NDArray[Any] | pa.ChunkedArray) -> bool:
+    """Whether ``values`` (numbers, or Arrow texts compared byte by byte as DuckDB sorts them)
+    are strictly increasing."""
+    if len(values) < 2:
+        return True
+    if isinstance(values, np.ndarray):
+        return bool(np.all(values[1:] > values[:-1]))
+    return bool(pc.all(pc.less(values[:-1], values[1:])).as_py())
+
+
+def _mask_at(
+    mask: npt.NDArray[np.bool_], at: npt.NDArray[np.integer[Any]]
+) -> npt.NDArray[np.bool_]:
+    """``mask[at]``, false where ``at`` lies beyond the mask."""
+    if len(at) and int(at.max()) >= len(mask):
+        mask = np.concatenate([mask, np.zeros(int(at.max()) + 1 - len(mask), dtype=bool)])
+    return np.asarray(mask[at], dtype=bool)
 
 
 def _texts_of_few(col: pa.ChunkedArray) -> np.ndarray:

@@ -49,6 +49,7 @@ __all__ = [
     "Reverse",
     "counting_order",
     "csr_positions",
+    "link_order",
     "local_mask",
     "reverse_csr",
 ]
@@ -62,6 +63,10 @@ CONFIDENCE_CODES: dict[str, int] = {c.value: i for i, c in enumerate(Confidence)
 
 #: From this many links up, a view sorts its reverse CSR on a second thread.
 THREADED_LINKS = 1_000_000
+#: Links with at most one step back in this many are sorted by merging their sorted runs
+#: (see :func:`link_order`): with one in ten, 2.5 times as fast as counting sorts; with none in
+#: order, as fast.
+MOSTLY_IN_ORDER = 5
 
 IntArray = npt.NDArray[np.int64]
 #: Firm rows and link positions: int32 keeps CSR adjacency in both directions at 12 bytes a link.
@@ -119,6 +124,36 @@ def counting_order(
     return np.asarray(row.tocsc().data)
 
 
+def link_order(
+    supplier: npt.NDArray[np.int64], customer: npt.NDArray[np.int64], n_firms: int
+) -> npt.NDArray[np.signedinteger[Any]] | None:
+    """The permutation that sorts links by (supplier, customer), or None when they are in that
+    order already (as a store that keeps them so hands them over).
+
+    Links mostly in order (a store's links after a few later loads: long sorted runs) are
+    sorted by numpy's stable sort, a merge sort that runs in about linear time over sorted
+    runs; links in no order, by two counting sorts (by customer, then by supplier), which take
+    the same time whatever the order.
+
+    >>> link_order(np.array([0, 1, 1]), np.array([2, 0, 1]), 3) is None
+    True
+    >>> link_order(np.array([1, 0, 1]), np.array([1, 2, 0]), 3).tolist()
+    [1, 2, 0]
+    """
+    e = len(supplier)
+    if e < 2:
+        return None
+    key = supplier * max(n_firms, 1) + customer
+    descents = int(np.count_nonzero(key[1:] <= key[:-1]))
+    if descents == 0:
+        return None
+    if descents <= e // MOSTLY_IN_ORDER:
+        return np.asarray(np.argsort(key, kind="stable"))
+    del key
+    by_customer = counting_order(customer, n_firms)
+    return np.asarray(by_customer[counting_order(supplier[by_customer], n_firms)])
+
+
 @dataclass(frozen=True)
 class Reverse:
     """CSR over customers of links sorted by supplier: ``indices`` are supplier rows and
@@ -130,20 +165,28 @@ class Reverse:
 
 
 def reverse_csr(out_indptr: IntArray, out_indices: IndexArray) -> Reverse:
-    """The customer-side CSR of links sorted by supplier, then customer: one counting sort.
+    """The customer-side CSR of links sorted by supplier, then customer: scipy's CSR to CSC
+    transposition, a counting sort that yields the supplier rows and link positions at once
+    (half the time of sorting the link positions by customer and gathering suppliers).
 
     >>> r = reverse_csr(np.array([0, 2, 3, 3]), np.array([1, 2, 2], dtype=np.int32))
     >>> r.indptr.tolist(), r.indices.tolist(), r.links.tolist()
     ([0, 0, 1, 3], [0, 0, 1], [0, 1, 2])
     """
-    n = len(out_indptr) - 1
-    supplier = np.repeat(np.arange(n, dtype=np.int32), np.diff(out_indptr))
-    order = counting_order(out_indices, n)  # stable: suppliers stay in order within a customer
-    counts = np.bincount(out_indices, minlength=n)
+    n, e = len(out_indptr) - 1, len(out_indices)
+    dtype = np.int32 if max(n, e) < 2**31 - 1 else np.int64
+    by_customer = sparse.csr_array(
+        (
+            np.arange(e, dtype=dtype),
+            np.asarray(out_indices, dtype=dtype),
+            np.asarray(out_indptr, dtype=dtype),
+        ),
+        shape=(n, n),
+    ).tocsc()  # stable: suppliers stay in order within a customer
     return Reverse(
-        indptr=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
-        indices=supplier[order],
-        links=order.astype(np.int32),
+        indptr=np.asarray(by_customer.indptr, dtype=np.int64),
+        indices=np.asarray(by_customer.indices, dtype=np.int32),
+        links=np.asarray(by_customer.data, dtype=np.int32),
     )
 
 
@@ -371,13 +414,7 @@ class ChainView:
         sup = np.asarray(supplier, dtype=np.int64)
         cus = np.asarray(customer, dtype=np.int64)
         e = len(sup)
-        key = sup * max(n, 1) + cus
-        in_order = e < 2 or bool(np.all(key[1:] > key[:-1]))
-        order = None
-        if not in_order:  # two stable counting sorts: by customer, then by supplier
-            by_customer = counting_order(cus, n)
-            order = by_customer[counting_order(sup[by_customer], n)]
-        del key
+        order = link_order(sup, cus, n)
 
         def link(values: Any, dtype: Any, default: float) -> Any:
             arr = np.full(e, default, dtype=dtype) if values is None else np.asarray(values, dtype)

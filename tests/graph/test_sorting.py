@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from chainscout.analysis.paths import first_occurrences
 from chainscout.graph import view as view_module
-from chainscout.graph.view import ChainView, counting_order
+from chainscout.graph.view import ChainView, counting_order, link_order
 
 keys = st.lists(st.integers(0, 40), max_size=300)
 
@@ -20,6 +20,23 @@ keys = st.lists(st.integers(0, 40), max_size=300)
 def test_counting_order_is_a_stable_sort(values: list[int]) -> None:
     arr = np.array(values, dtype=np.int64)
     assert counting_order(arr, 41).tolist() == np.argsort(arr, kind="stable").tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    links=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), max_size=80),
+    in_order=st.integers(0, 80),
+)
+def test_link_order_sorts_links_stably_however_they_come(
+    links: list[tuple[int, int]], in_order: int
+) -> None:
+    # a sorted run, then links as they come: all in order, a few out of it, or most
+    pairs = sorted(links[:in_order]) + links[in_order:]
+    supplier = np.array([a for a, _ in pairs], dtype=np.int64)
+    customer = np.array([b for _, b in pairs], dtype=np.int64)
+    order = link_order(supplier, customer, 10)
+    got = np.arange(len(pairs)) if order is None else order
+    assert got.tolist() == np.lexsort((customer, supplier)).tolist()
 
 
 @settings(max_examples=200, deadline=None)

@@ -3,7 +3,6 @@ from a cache made before a write, and still answers when the cache is damaged or
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from collections.abc import Callable
@@ -13,28 +12,13 @@ import numpy as np
 import pytest
 
 from chainscout.cli import main
-from chainscout.graph import ChainView, EmbeddedStore, Enterprise, InSegment
+from chainscout.graph import EmbeddedStore, Enterprise, InSegment
 from chainscout.graph.viewcache import prune
 from chainscout.loaders.demo import DEMO_CITY, build_demo_store
 
+from .conftest import field_values  # type: ignore[import-not-found]
+
 HOMES = [DEMO_CITY.code, "340000", "CN"]
-
-
-def field_values(view: ChainView) -> dict[str, object]:
-    """Every field of a view as plain comparable values (arrays with their dtype)."""
-    out: dict[str, object] = {}
-    for f in dataclasses.fields(ChainView):
-        value = getattr(view, f.name)
-        if hasattr(value, "tocsr"):
-            value = [(p, getattr(value, p).dtype.str, getattr(value, p).tolist())
-                     for p in ("data", "indices", "indptr")] + [value.shape]  # fmt: skip
-        elif hasattr(value, "dtype"):
-            array = np.asarray(value)
-            value = (array.dtype.str, array.shape, [
-                None if isinstance(x, float) and np.isnan(x) else x for x in array.tolist()
-            ])  # fmt: skip
-        out[f.name] = value
-    return out
 
 
 def kept_folders(cache: Path) -> list[Path]:
