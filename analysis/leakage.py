@@ -114,6 +114,7 @@ def leakage_table(view: ChainView, *, top: int = 5, volume_coverage: float = 0.5
     outside_vol = seg @ (vol_to_local * outside)
     known = seg @ known_to_local
 
+    supplies_home = ~view.is_local & (links_to_local > 0)  # the outside firms worth naming
     rows = []
     for info in infos:
         i = info.index
@@ -130,7 +131,7 @@ def leakage_table(view: ChainView, *, top: int = 5, volume_coverage: float = 0.5
             leak = float(outside_links[i] / links)
         firms = np.asarray(seg.indices[seg.indptr[i] : seg.indptr[i + 1]], np.int64)
         shares = np.asarray(seg.data[seg.indptr[i] : seg.indptr[i + 1]], np.float64)
-        keep = ~view.is_local[firms] & (links_to_local[firms] > 0)
+        keep = supplies_home[firms]
         firms, shares = firms[keep], shares[keep]
         w = shares * (vol_to_local[firms] if basis == "volume" else links_to_local[firms])
         if 0 < top < len(w):  # the best ``top`` and whatever ties with the last of them
