@@ -47,11 +47,13 @@ __all__ = [
     "TAG_BITS",
     "ChainView",
     "Reverse",
+    "SortedLinks",
     "counting_order",
     "csr_positions",
     "link_order",
     "local_mask",
     "reverse_csr",
+    "sort_links",
 ]
 
 #: Bit of each known tag in :attr:`ChainView.tag_bits`.
@@ -124,8 +126,15 @@ def counting_order(
     return np.asarray(row.tocsc().data)
 
 
+def _firm_rows(rows: Sequence[int] | npt.NDArray[np.integer[Any]]) -> npt.NDArray[Any]:
+    """Firm rows as an integer array: int32 and int64 arrays as they are, others as int64."""
+    if isinstance(rows, np.ndarray) and rows.dtype in (np.int32, np.int64):
+        return rows
+    return np.asarray(rows, dtype=np.int64)
+
+
 def link_order(
-    supplier: npt.NDArray[np.int64], customer: npt.NDArray[np.int64], n_firms: int
+    supplier: npt.NDArray[np.integer[Any]], customer: npt.NDArray[np.integer[Any]], n_firms: int
 ) -> npt.NDArray[np.signedinteger[Any]] | None:
     """The permutation that sorts links by (supplier, customer), or None when they are in that
     order already (as a store that keeps them so hands them over).
@@ -143,7 +152,7 @@ def link_order(
     e = len(supplier)
     if e < 2:
         return None
-    key = supplier * max(n_firms, 1) + customer
+    key = supplier.astype(np.int64) * max(n_firms, 1) + customer
     descents = int(np.count_nonzero(key[1:] <= key[:-1]))
     if descents == 0:
         return None
@@ -188,6 +197,68 @@ def reverse_csr(out_indptr: IntArray, out_indices: IndexArray) -> Reverse:
         indices=np.asarray(by_customer.indices, dtype=np.int32),
         links=np.asarray(by_customer.data, dtype=np.int32),
     )
+
+
+@dataclass(frozen=True)
+class SortedLinks:
+    """A view's links sorted by (supplier, customer): the CSR over suppliers, the attributes
+    in that order and the reverse CSR over customers (see :func:`sort_links`)."""
+
+    out_indptr: IntArray
+    out_indices: IndexArray
+    share: FloatArray
+    volume: FloatArray
+    confidence: npt.NDArray[np.int8]
+    last_seen: npt.NDArray[np.int32]
+    times_seen: npt.NDArray[np.int16]
+    reverse: Reverse
+
+
+def sort_links(
+    n_firms: int,
+    supplier: Sequence[int] | IntArray | IndexArray,
+    customer: Sequence[int] | IntArray | IndexArray,
+    *,
+    share: Sequence[float] | FloatArray | None = None,
+    volume: Sequence[float] | FloatArray | None = None,
+    confidence: Sequence[int] | npt.NDArray[np.int8] | None = None,
+    last_seen: Sequence[int] | npt.NDArray[np.int32] | None = None,
+    times_seen: Sequence[int] | npt.NDArray[np.int16] | None = None,
+) -> SortedLinks:
+    """The links between ``n_firms`` firm rows, given in any order, as a view holds them.
+    Unknown attributes are NaN (share, volume), reported (confidence), -1 (last seen) and 0
+    (times seen).
+
+    >>> links = sort_links(3, [1, 0, 1], [2, 2, 0], volume=[5.0, 7.0, 9.0])
+    >>> links.out_indptr.tolist(), links.out_indices.tolist(), links.volume.tolist()
+    ([0, 1, 3, 3], [2, 0, 2], [7.0, 9.0, 5.0])
+    """
+    sup, cus = _firm_rows(supplier), _firm_rows(customer)
+    e = len(sup)
+    order = link_order(sup, cus, n_firms)
+
+    def link(values: Any, dtype: Any, default: float) -> Any:
+        arr = np.full(e, default, dtype=dtype) if values is None else np.asarray(values, dtype)
+        return arr if order is None else arr[order]
+
+    counts = np.bincount(sup, minlength=n_firms) if e else np.zeros(n_firms, dtype=np.int64)
+    out_indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    out_indices = (cus if order is None else cus[order]).astype(np.int32, copy=False)
+    del sup, cus
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # many links out of order: the reverse CSR is made on another thread while the link
+        # attributes are put in order here (numpy and scipy let go of the interpreter lock)
+        threaded = e >= THREADED_LINKS and order is not None
+        pending = pool.submit(reverse_csr, out_indptr, out_indices) if threaded else None
+        attributes = (
+            link(share, np.float64, np.nan),
+            link(volume, np.float64, np.nan),
+            link(confidence, np.int8, 0),
+            link(last_seen, np.int32, -1),
+            link(times_seen, np.int16, 0),
+        )
+        reverse = pending.result() if pending is not None else reverse_csr(out_indptr, out_indices)
+    return SortedLinks(out_indptr, out_indices, *attributes, reverse=reverse)
 
 
 @dataclass(eq=False)
@@ -378,8 +449,8 @@ class ChainView:
         member_firm: Sequence[int] | IntArray,
         member_segment: Sequence[int] | IntArray,
         member_share: Sequence[float] | FloatArray,
-        supplier: Sequence[int] | IntArray | IndexArray,
-        customer: Sequence[int] | IntArray | IndexArray,
+        supplier: Sequence[int] | IntArray | IndexArray | None = None,
+        customer: Sequence[int] | IntArray | IndexArray | None = None,
         names: TextSource | None = None,
         regions: Sequence[str | None] | npt.NDArray[np.object_] | None = None,
         revenue: Sequence[float] | FloatArray | None = None,
@@ -396,8 +467,11 @@ class ChainView:
         link_confidence: Sequence[int] | npt.NDArray[np.int8] | None = None,
         link_last_seen: Sequence[int] | npt.NDArray[np.int32] | None = None,
         link_times_seen: Sequence[int] | npt.NDArray[np.int16] | None = None,
+        links: SortedLinks | None = None,
     ) -> ChainView:
-        """Build a view from row-aligned arrays; links in any order (they are sorted here).
+        """Build a view from row-aligned arrays; links in any order (they are sorted here), or
+        ``links`` sorted already by :func:`sort_links` (a store sorts them on another thread
+        while it reads the firms) instead of ``supplier``, ``customer`` and ``link_*``.
 
         ``is_local`` may be given when the caller computed it already (a store, in its query);
         otherwise it is computed from ``regions`` and ``home_region``. Ids and names may be
@@ -411,16 +485,21 @@ class ChainView:
             return np.asarray(values, dtype=np.float64)
 
         region_arr = np.asarray(regions if regions is not None else [None] * n, dtype=object)
-        sup = np.asarray(supplier, dtype=np.int64)
-        cus = np.asarray(customer, dtype=np.int64)
-        e = len(sup)
-        order = link_order(sup, cus, n)
-
-        def link(values: Any, dtype: Any, default: float) -> Any:
-            arr = np.full(e, default, dtype=dtype) if values is None else np.asarray(values, dtype)
-            return arr if order is None else arr[order]
-
-        counts = np.bincount(sup, minlength=n) if e else np.zeros(n, dtype=np.int64)
+        if links is None:
+            if supplier is None or customer is None:
+                raise TypeError("from_arrays needs supplier and customer, or links")
+            links = sort_links(
+                n,
+                supplier,
+                customer,
+                share=link_share,
+                volume=link_volume,
+                confidence=link_confidence,
+                last_seen=link_last_seen,
+                times_seen=link_times_seen,
+            )
+        elif len(links.out_indptr) != n + 1:
+            raise ValueError(f"links sorted for {len(links.out_indptr) - 1} firms, not {n}")
         membership = sparse.csr_array(
             (
                 np.asarray(member_share, dtype=np.float64),
@@ -432,22 +511,6 @@ class ChainView:
             shape=(n, len(segment_ids)),
         )
         membership.sum_duplicates()
-        out_indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        out_indices = (cus if order is None else cus[order]).astype(np.int32)
-        del sup, cus
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # many links: the reverse CSR is sorted on another thread while the link attributes
-            # are put in order here (numpy lets go of the interpreter lock in both)
-            threaded = e >= THREADED_LINKS
-            pending = pool.submit(reverse_csr, out_indptr, out_indices) if threaded else None
-            attributes = {
-                "link_share": link(link_share, np.float64, np.nan),
-                "link_volume": link(link_volume, np.float64, np.nan),
-                "link_confidence": link(link_confidence, np.int8, 0),
-                "link_last_seen": link(link_last_seen, np.int32, -1),
-                "link_times_seen": link(link_times_seen, np.int16, 0),
-            }
-            reverse = pending.result() if pending is not None else None
         return cls(
             chain=chain,
             home_region=home_region,
@@ -469,10 +532,14 @@ class ChainView:
             investment_intensity=floats(investment_intensity, n),
             tax_per_mu=floats(tax_per_mu, n),
             membership=membership,
-            out_indptr=out_indptr,
-            out_indices=out_indices,
-            **attributes,
-            reverse=reverse,
+            out_indptr=links.out_indptr,
+            out_indices=links.out_indices,
+            link_share=links.share,
+            link_volume=links.volume,
+            link_confidence=links.confidence,
+            link_last_seen=links.last_seen,
+            link_times_seen=links.times_seen,
+            reverse=links.reverse,
         )
 
     def with_local(self, rows: Sequence[int] | IntArray) -> ChainView:
