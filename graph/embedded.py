@@ -52,7 +52,7 @@ from .tables import (
     supplies_to_models,
 )
 from .texts import code_texts, few_texts
-from .view import TAG_BITS, ChainView, SortedLinks, sort_links
+from .view import TAG_BITS, ChainView, Memberships, SortedLinks, sort_links
 from .viewcache import cached_view_folder, file_stamp, load_view, prune, save_view
 
 __all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
@@ -1146,6 +1146,14 @@ class EmbeddedStore(StoreBase):
                 ent = self._view_firms(in_view, select, {**tag_params, **local_params}, most)
                 ent_nid = ent["nid"].to_numpy()
                 firms = self._firm_arrays(ent, home)
+                memberships = Memberships.of(
+                    len(ent_nid),
+                    len(segment_ids),
+                    _row_of(ent_nid)[mem["nid"].to_numpy()],
+                    mem["position"].to_numpy(),
+                    mem["share"].to_numpy(),
+                    transposed=True,
+                )
                 sorted_links = pending.result() if pending is not None else None
             if sorted_links is None or early is None or not np.array_equal(early, ent_nid):
                 sorted_links = _sorted_links(links, ent_nid)
@@ -1155,9 +1163,7 @@ class EmbeddedStore(StoreBase):
             chain=chain,
             home_region=home,
             segment_ids=segment_ids,
-            member_firm=_row_of(ent_nid)[mem["nid"].to_numpy()],
-            member_segment=mem["position"].to_numpy(),
-            member_share=mem["share"].to_numpy(),
+            memberships=memberships,
             links=sorted_links,
             **firms,
         )

@@ -46,6 +46,7 @@ __all__ = [
     "ENV_RATING_CODES",
     "TAG_BITS",
     "ChainView",
+    "Memberships",
     "Reverse",
     "SortedLinks",
     "counting_order",
@@ -197,6 +198,44 @@ def reverse_csr(out_indptr: IntArray, out_indices: IndexArray) -> Reverse:
         indices=np.asarray(by_customer.indices, dtype=np.int32),
         links=np.asarray(by_customer.data, dtype=np.int32),
     )
+
+
+@dataclass(frozen=True)
+class Memberships:
+    """A view's memberships as a firm x segment CSR matrix of shares and, when made already,
+    its transpose (:attr:`ChainView.membership_by_segment`)."""
+
+    by_firm: sparse.csr_array
+    by_segment: sparse.csr_array | None = None
+
+    @classmethod
+    def of(
+        cls,
+        n_firms: int,
+        n_segments: int,
+        firm: Sequence[int] | npt.NDArray[np.integer[Any]],
+        segment: Sequence[int] | npt.NDArray[np.integer[Any]],
+        share: Sequence[float] | FloatArray,
+        *,
+        transposed: bool = False,
+    ) -> Memberships:
+        """The matrix of (firm row, segment column, share) triples, a repeated pair summed;
+        with ``transposed``, its segment x firm transpose too (a store makes it while it
+        waits for the links: every analysis reads it).
+
+        >>> m = Memberships.of(2, 3, [0, 1, 1], [2, 0, 0], [1.0, 0.25, 0.5])
+        >>> m.by_firm.toarray().tolist()
+        [[0.0, 0.0, 1.0], [0.75, 0.0, 0.0]]
+        """
+        by_firm = sparse.csr_array(
+            (
+                np.asarray(share, dtype=np.float64),
+                (np.asarray(firm, dtype=np.int64), np.asarray(segment, dtype=np.int64)),
+            ),
+            shape=(n_firms, n_segments),
+        )
+        by_firm.sum_duplicates()
+        return cls(by_firm, sparse.csr_array(by_firm.T) if transposed else None)
 
 
 @dataclass(frozen=True)
@@ -404,7 +443,7 @@ class ChainView:
     @cached_property
     def membership_by_segment(self) -> sparse.csr_array:
         """Memberships transposed: segment x firm, CSR."""
-        return sparse.csr_array(self.membership.T)
+        return sparse.csr_array(self.membership.T)  # as Memberships.of makes it
 
     @cached_property
     def adjacency(self) -> sparse.csr_array:
@@ -446,9 +485,9 @@ class ChainView:
         home_region: str,
         ids: TextSource,
         segment_ids: Sequence[str],
-        member_firm: Sequence[int] | IntArray,
-        member_segment: Sequence[int] | IntArray,
-        member_share: Sequence[float] | FloatArray,
+        member_firm: Sequence[int] | IntArray = (),
+        member_segment: Sequence[int] | IntArray = (),
+        member_share: Sequence[float] | FloatArray = (),
         supplier: Sequence[int] | IntArray | IndexArray | None = None,
         customer: Sequence[int] | IntArray | IndexArray | None = None,
         names: TextSource | None = None,
@@ -468,10 +507,12 @@ class ChainView:
         link_last_seen: Sequence[int] | npt.NDArray[np.int32] | None = None,
         link_times_seen: Sequence[int] | npt.NDArray[np.int16] | None = None,
         links: SortedLinks | None = None,
+        memberships: Memberships | None = None,
     ) -> ChainView:
         """Build a view from row-aligned arrays; links in any order (they are sorted here), or
         ``links`` sorted already by :func:`sort_links` (a store sorts them on another thread
-        while it reads the firms) instead of ``supplier``, ``customer`` and ``link_*``.
+        while it reads the firms) instead of ``supplier``, ``customer`` and ``link_*``; and
+        ``memberships`` made already instead of ``member_*``.
 
         ``is_local`` may be given when the caller computed it already (a store, in its query);
         otherwise it is computed from ``regions`` and ``home_region``. Ids and names may be
@@ -500,18 +541,11 @@ class ChainView:
             )
         elif len(links.out_indptr) != n + 1:
             raise ValueError(f"links sorted for {len(links.out_indptr) - 1} firms, not {n}")
-        membership = sparse.csr_array(
-            (
-                np.asarray(member_share, dtype=np.float64),
-                (
-                    np.asarray(member_firm, dtype=np.int64),
-                    np.asarray(member_segment, dtype=np.int64),
-                ),
-            ),
-            shape=(n, len(segment_ids)),
-        )
-        membership.sum_duplicates()
-        return cls(
+        if memberships is None:
+            memberships = Memberships.of(
+                n, len(segment_ids), member_firm, member_segment, member_share
+            )
+        view = cls(
             chain=chain,
             home_region=home_region,
             segment_ids=list(segment_ids),
@@ -531,7 +565,7 @@ class ChainView:
             rd_share=floats(rd_share, n),
             investment_intensity=floats(investment_intensity, n),
             tax_per_mu=floats(tax_per_mu, n),
-            membership=membership,
+            membership=memberships.by_firm,
             out_indptr=links.out_indptr,
             out_indices=links.out_indices,
             link_share=links.share,
@@ -541,6 +575,9 @@ class ChainView:
             link_times_seen=links.times_seen,
             reverse=links.reverse,
         )
+        if memberships.by_segment is not None:
+            view.__dict__["membership_by_segment"] = memberships.by_segment
+        return view
 
     def with_local(self, rows: Sequence[int] | IntArray) -> ChainView:
         """A copy of the view in which the firms at ``rows`` count as local too (what-if:
