@@ -76,8 +76,21 @@ _ENT_ADDED: dict[LiteralString, LiteralString] = {
     "contact": "VARCHAR",
     "phone": "VARCHAR",
 }
+# Links end with two columns derived from ``since`` and ``seen`` as every write stores them:
+# a view reads them instead of the date lists (a third of the time of reading its links).
 _SUP_COLUMNS: LiteralString = """src INTEGER NOT NULL, dst INTEGER NOT NULL, share DOUBLE,
-    volume DOUBLE, source VARCHAR, since DATE, seen DATE[], confidence VARCHAR NOT NULL"""
+    volume DOUBLE, source VARCHAR, since DATE, seen DATE[], confidence VARCHAR NOT NULL,
+    last_seen INTEGER, times_seen SMALLINT"""
+# days from 1970-01-01 to the last sighting (-1: never dated), and how many sightings
+_LAST_SEEN: LiteralString = (
+    "coalesce(CAST(coalesce(list_max({t}seen), {t}since) - DATE '1970-01-01' AS INTEGER), -1)"
+)
+_TIMES_SEEN: LiteralString = "CAST(coalesce(len({t}seen), 0) AS SMALLINT)"
+_SUP_DERIVED: dict[LiteralString, LiteralString] = {
+    "last_seen": "INTEGER",
+    "times_seen": "SMALLINT",
+}
+_DERIVED_VALUES: LiteralString = _LAST_SEEN.format(t="") + ", " + _TIMES_SEEN.format(t="")
 # The tables a first write fills in one INSERT, and their keys. Links carry no primary key:
 # nothing looks a link up by its pair, and the writes keep one row per pair themselves (a
 # batch's repeated pairs fold into one; a later batch updates the pairs stored and inserts
@@ -96,6 +109,17 @@ _SCHEMA: list[LiteralString] = [
         for name, type_ in _ENT_ADDED.items()
     ],
     "CREATE TABLE IF NOT EXISTS supplies (" + _SUP_COLUMNS + ")",
+    *[
+        "ALTER TABLE supplies ADD COLUMN IF NOT EXISTS " + name + " " + type_
+        for name, type_ in _SUP_DERIVED.items()
+    ],
+    # links of a store written before the derived columns: filled once, when it is opened
+    # for writing (a store opened read-only derives them as it reads)
+    "UPDATE supplies SET last_seen = "
+    + _LAST_SEEN.format(t="")
+    + ", times_seen = "
+    + _TIMES_SEEN.format(t="")
+    + " WHERE last_seen IS NULL",
     """CREATE TABLE IF NOT EXISTS memberships (
         nid INTEGER NOT NULL, segment VARCHAR NOT NULL, share DOUBLE NOT NULL,
         PRIMARY KEY (nid, segment))""",
@@ -188,7 +212,7 @@ class EmbeddedStore(StoreBase):
         self._view_cache_keep = view_cache_keep
         self._stamp: list[int] = []
         self._known_tables: frozenset[str] | None = None
-        self._ent_stored_columns: frozenset[str] | None = None
+        self._stored_columns: dict[str, frozenset[str]] = {}
         if self.location != ":memory:":
             p = Path(self.location).expanduser()
             if read_only and not p.exists():
@@ -476,7 +500,7 @@ class EmbeddedStore(StoreBase):
             self._into_empty(
                 "supplies",
                 "INSERT INTO supplies SELECT src, dst, share, volume, source, since, seen,"
-                " confidence FROM g_sup ORDER BY ord",
+                " confidence, " + _DERIVED_VALUES + " FROM g_sup ORDER BY ord",
             )  # stored in order: a view finds its links in order and need not sort them
             return
         merged = (
@@ -504,13 +528,15 @@ class EmbeddedStore(StoreBase):
             db, "SELECT count(*) FROM g_sup ANTI JOIN supplies USING (src, dst)"
         )
         db.execute(
-            "INSERT INTO supplies SELECT src, dst, share, volume, source, since, seen, confidence"
-            " FROM g_sup ANTI JOIN supplies USING (src, dst) ORDER BY ord"
+            "INSERT INTO supplies SELECT src, dst, share, volume, source, since, seen, confidence,"
+            " " + _DERIVED_VALUES + " FROM g_sup ANTI JOIN supplies USING (src, dst) ORDER BY ord"
         )
         if upd["supplies"]:
             db.execute(
                 "UPDATE supplies SET share = t.share, volume = t.volume, source = t.source,"
-                " since = t.since, seen = t.seen, confidence = t.confidence FROM t_sup t"
+                " since = t.since, seen = t.seen, confidence = t.confidence,"
+                " last_seen = " + _LAST_SEEN.format(t="t.") + ","
+                " times_seen = " + _TIMES_SEEN.format(t="t.") + " FROM t_sup t"
                 " WHERE supplies.src = t.src AND supplies.dst = t.dst"
             )
 
@@ -979,20 +1005,21 @@ class EmbeddedStore(StoreBase):
         """SQL for one enterprise column (of table ``alias`` when given): the column itself,
         or a typed null under its name when the file lacks it (a store written by an older
         version and opened read-only: its firms' newer fields are unknown)."""
-        if name in _ENT_ADDED and name not in self._ent_stored():
+        if name in _ENT_ADDED and name not in self._stored("enterprises"):
             return f"CAST(NULL AS {_ENT_ADDED[name]}) AS {name}"
         return f"{alias}.{name}" if alias else name
 
-    def _ent_stored(self) -> frozenset[str]:
-        """The columns the file's enterprises table has (read once: columns are only ever
-        added, when a store is opened for writing)."""
-        if self._ent_stored_columns is None:
+    def _stored(self, table: str) -> frozenset[str]:
+        """The columns the file's ``table`` has (read once: columns are only ever added, when
+        a store is opened for writing)."""
+        if table not in self._stored_columns:
             rows = self._db.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main'"
-                " AND table_name = 'enterprises'"
+                " AND table_name = ?",
+                [table],
             ).fetchall()
-            self._ent_stored_columns = frozenset(str(r[0]) for r in rows)
-        return self._ent_stored_columns
+            self._stored_columns[table] = frozenset(str(r[0]) for r in rows)
+        return self._stored_columns[table]
 
     def _ent_columns(self, names: Sequence[str] | None = None) -> str:
         """The select list of enterprise columns ``names`` (all of :data:`ENTERPRISES` when
@@ -1210,12 +1237,16 @@ class EmbeddedStore(StoreBase):
         stored (loads store them by supplier and customer; the view sorts them if need be). When
         the view holds ``most`` stored firms, all links are read and masked here, which is
         faster than joining them with the firms."""
-        columns = """s.src, s.dst, s.share, s.volume,
-            (CASE s.confidence WHEN 'reported' THEN 0 WHEN 'inferred' THEN 1
-             ELSE 2 END)::TINYINT AS confidence,
-            coalesce(CAST(coalesce(list_max(s.seen), s.since) - DATE '1970-01-01'
-                          AS INTEGER), -1) AS last_seen,
-            CAST(coalesce(len(s.seen), 0) AS SMALLINT) AS times_seen"""
+        derived = (
+            "s.last_seen, s.times_seen"
+            if set(_SUP_DERIVED) <= self._stored("supplies")
+            else _LAST_SEEN.format(t="s.") + " AS last_seen, "
+            + _TIMES_SEEN.format(t="s.") + " AS times_seen"
+        )  # fmt: skip
+        columns = (
+            "s.src, s.dst, s.share, s.volume, (CASE s.confidence WHEN 'reported' THEN 0"
+            " WHEN 'inferred' THEN 1 ELSE 2 END)::TINYINT AS confidence, " + derived
+        )
         if not most:
             return _arrow(
                 self._db,

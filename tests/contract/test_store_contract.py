@@ -674,3 +674,16 @@ class TestView:
         ]  # fmt: skip
         with pytest.raises(BadInputError, match="home region"):
             store.view("c", "nowhere")
+
+    def test_later_snapshots_move_a_links_last_sighting(self, store: GraphStore) -> None:
+        small_graph(store)
+        store.upsert([
+            Supplies(supplier="b", customer="a", seen=(dt.date(2021, 6, 30), dt.date(2020, 6, 30))),
+            Supplies(supplier="d", customer="b", seen=(dt.date(2018, 6, 30),)),
+        ])  # fmt: skip
+        v = store.view("c", "349900")
+        assert v.link_times_seen.tolist() == [2, 0, 1]
+        assert v.link_last_seen.tolist() == [
+            (dt.date(2021, 6, 30) - dt.date(1970, 1, 1)).days, -1,
+            (dt.date(2018, 6, 30) - dt.date(1970, 1, 1)).days,
+        ]  # fmt: skip

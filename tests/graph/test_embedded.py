@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -366,7 +367,7 @@ def test_a_store_from_before_projects_still_opens_read_only(tmp_path: Path) -> N
 
     path = tmp_path / "old.duckdb"
     with EmbeddedStore(path) as store:
-        build_demo_store(store, DemoSpec(firms=200))
+        _dated_demo(store)
     db = duckdb.connect(str(path))
     db.execute("DROP TABLE projects")
     db.close()
@@ -382,33 +383,67 @@ OLD_ENTERPRISE_COLUMNS = (
     " energy_intensity, env_rating, rd_share, source"
 )
 NEW_FIELDS = ("investment_intensity", "tax_per_mu", "contact", "phone")
+DERIVED_LINK_COLUMNS = ("last_seen", "times_seen")
+LINK_ARRAYS = ("out_indptr", "out_indices", "link_share", "link_volume", "link_confidence",
+               "link_last_seen", "link_times_seen", "in_indptr", "in_indices", "in_links")  # fmt: skip
+
+
+def _dated_demo(store: EmbeddedStore) -> None:
+    """The 200-firm demo, with snapshot dates on some of its links."""
+    build_demo_store(store, DemoSpec(firms=200))
+    links = store.table("supplies", ["supplier", "customer"]).slice(0, 30).to_pylist()
+    store.upsert([
+        Supplies(supplier=r["supplier"], customer=r["customer"], since=dt.date(2020, 1, 1),
+                 seen=tuple(dt.date(2021 + k, 6, 30) for k in range(i % 4)))
+        for i, r in enumerate(links)
+    ])  # fmt: skip
 
 
 @pytest.fixture
 def old_store(tmp_path: Path) -> Path:
-    """A demo store whose enterprises table has the column set of the previous version."""
+    """A demo store as the previous version wrote it: enterprises without the newer columns,
+    links without the derived ones, no layout table."""
     import duckdb
 
     path = tmp_path / "old.duckdb"
     with EmbeddedStore(path) as store:
-        build_demo_store(store, DemoSpec(firms=200))
+        _dated_demo(store)
     db = duckdb.connect(str(path))
     db.execute(f"CREATE TABLE old_enterprises AS SELECT {OLD_ENTERPRISE_COLUMNS} FROM enterprises")
     db.execute("DROP TABLE enterprises")
     db.execute("ALTER TABLE old_enterprises RENAME TO enterprises")
     db.execute("ALTER TABLE enterprises ADD PRIMARY KEY (id)")
+    for column in DERIVED_LINK_COLUMNS:
+        db.execute(f"ALTER TABLE supplies DROP COLUMN {column}")
+    db.execute("DROP TABLE layout")
     db.close()
     return path
 
 
-def _columns(path: Path) -> list[str]:
+def _columns(path: Path, table: str = "enterprises") -> list[str]:
     import duckdb
 
     with duckdb.connect(str(path), read_only=True) as db:
         rows = db.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'enterprises'"
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table]
         ).fetchall()
     return [str(r[0]) for r in rows]
+
+
+def test_a_store_of_the_previous_version_reads_the_links_it_always_did(
+    old_store: Path, tmp_path: Path
+) -> None:
+    with EmbeddedStore(tmp_path / "now.duckdb") as now:
+        _dated_demo(now)
+        want = now.view("nev", "349900")
+    assert want.link_times_seen.any() and (want.link_last_seen > 0).any()
+    for read_only in (True, False):  # as it is; then given the derived columns by a writer
+        with EmbeddedStore(old_store, read_only=read_only) as store:
+            got = store.view("nev", "349900")
+        for name in LINK_ARRAYS:
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name), name)
+        has_derived = set(DERIVED_LINK_COLUMNS) <= set(_columns(old_store, "supplies"))
+        assert has_derived is not read_only
 
 
 def test_a_store_without_the_newer_enterprise_columns_reads_them_as_unknown(
