@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from chainscout.graph import GraphStore, WriteSummary, open_store
+from chainscout.graph import EmbeddedStore, GraphStore, WriteSummary, open_store
 from chainscout.graph.errors import BadInputError, ChainScoutError
 
 from . import app
@@ -24,6 +24,7 @@ def copy_store(
 
     Each exported batch is one write (one transaction) in the target, enterprises first, so a
     link always finds its firms; the copy is an upsert, so running it again changes nothing.
+    An embedded target then stores its rows in a view's order (``EmbeddedStore.reorder``).
     Returns the rows written per table."""
     for chain in source.list_chains():
         target.upsert_chain(chain)
@@ -37,6 +38,8 @@ def copy_store(
         for name, rows in summary.given.items():
             if rows:
                 written[name] = written.get(name, 0) + rows
+    if isinstance(target, EmbeddedStore):  # batches leave its rows out of a view's order
+        target.reorder()
     return written
 
 

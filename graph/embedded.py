@@ -1261,6 +1261,64 @@ class EmbeddedStore(StoreBase):
         )
         return every if within.all() else every.filter(pa.array(within))
 
+    def reorder(self) -> bool:
+        """Store the firms in id order and the links by supplier id, then customer id, as a
+        first load does, when later writes left them out of that order (a copy, which writes
+        in batches, leaves them so): views of the store are then read without sorting. Rows,
+        nids and keys stay as they are. Returns whether a table was rewritten.
+
+        >>> with EmbeddedStore(":memory:") as store:
+        ...     store.reorder()  # nothing stored is out of order
+        False
+        """
+        self._writable()
+        db = self._db
+        known = db.sql("SELECT id, nid FROM enterprises").to_arrow_table()
+        if not known.num_rows:
+            return False
+        nids = known["nid"].combine_chunks()
+        rank = _id_ranks(known["id"].combine_chunks(), nids)
+        ends = _arrow(db, "SELECT src, dst FROM supplies")
+        key = rank[ends["src"].to_numpy()] * len(rank) + rank[ends["dst"].to_numpy()]
+        firms_in_order, links_in_order = self._firms_in_id_order(), _increasing(key)
+        if firms_in_order and links_in_order:
+            return False
+        db.execute("BEGIN TRANSACTION")
+        try:
+            if not firms_in_order:
+                cols = "nid, " + ", ".join(ENTERPRISES.names)
+                db.execute("CREATE OR REPLACE TEMP TABLE r_ent AS SELECT * FROM enterprises")
+                db.execute("DROP TABLE enterprises")
+                db.execute("CREATE TABLE enterprises (" + _ENT_COLUMNS + ")")
+                db.execute(
+                    "INSERT INTO enterprises (" + cols + ") SELECT " + cols + " FROM r_ent"
+                    " ORDER BY id"
+                )
+                db.execute("ALTER TABLE enterprises ADD PRIMARY KEY (id)")
+                db.execute("DROP TABLE r_ent")
+                self._set_firms_in_id_order(True)
+            if not links_in_order:
+                db.register("r_rank", pa.table({"nid": nids, "r": pa.array(rank[nids.to_numpy()])}))
+                db.execute(
+                    "CREATE OR REPLACE TEMP TABLE r_sup AS SELECT s.* FROM supplies s"
+                    " JOIN r_rank a ON a.nid = s.src JOIN r_rank b ON b.nid = s.dst"
+                    " ORDER BY a.r, b.r"
+                )
+                db.execute("DROP TABLE supplies")
+                db.execute("CREATE TABLE supplies (" + _SUP_COLUMNS + ")")
+                cols = "src, dst, share, volume, source, since, seen, confidence, " + ", ".join(
+                    _SUP_DERIVED
+                )
+                db.execute("INSERT INTO supplies (" + cols + ") SELECT " + cols + " FROM r_sup")
+                db.execute("DROP TABLE r_sup")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            db.unregister("r_rank")
+        return True
+
     def local_count(self, home_region: str) -> int:
         """How many stored firms lie inside a home region."""
         condition, params = _local_condition(check_region_code(home_region), "region")

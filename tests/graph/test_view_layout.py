@@ -14,10 +14,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from chainscout.cli.copy import copy_store
 from chainscout.graph import EmbeddedStore, GraphBatch
 from chainscout.loaders.demo import DEMO_CITY, DemoData, DemoSpec, generate_demo
 
 from .conftest import field_values  # type: ignore[import-not-found]
+
+HOMES = [DEMO_CITY.code, "340000", "CN"]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,7 @@ def _store(path: Path, data: DemoData, batches: list[GraphBatch]) -> EmbeddedSto
     return store
 
 
-@pytest.mark.parametrize("home", [DEMO_CITY.code, "340000", "CN"])
+@pytest.mark.parametrize("home", HOMES)
 def test_a_store_loaded_in_pieces_reads_the_views_of_one_loaded_at_once(
     tmp_path: Path, data: DemoData, home: str
 ) -> None:
@@ -81,3 +84,31 @@ def test_new_firms_after_the_stored_ids_keep_the_store_in_id_order(
         assert store._firms_in_id_order()
         store.write(GraphBatch(enterprises=firms.slice(0, 1)))  # nothing changed: nothing moved
         assert store._firms_in_id_order()
+
+
+def test_reordering_a_store_loaded_in_pieces_keeps_its_rows_and_reads_as_stored(
+    tmp_path: Path, data: DemoData
+) -> None:
+    with _store(tmp_path / "pieces.duckdb", data, _pieces(data)) as pieces:
+        before = GraphBatch.concat(list(pieces.export_tables())).tables()
+        views = {home: field_values(pieces.view("nev", home)) for home in HOMES}
+        assert pieces.reorder()
+        assert pieces._firms_in_id_order()
+        assert GraphBatch.concat(list(pieces.export_tables())).tables() == before
+        assert {home: field_values(pieces.view("nev", home)) for home in HOMES} == views
+        assert not pieces.reorder()  # in order now: nothing to do
+        assert pieces.counts().enterprises == data.batch.enterprises.num_rows
+
+
+def test_a_copy_written_in_batches_is_laid_out_as_one_load(tmp_path: Path, data: DemoData) -> None:
+    whole_batch = GraphBatch(enterprises=data.batch.enterprises, supplies=data.batch.supplies,
+                             memberships=data.batch.memberships)  # fmt: skip
+    with (
+        _store(tmp_path / "pieces.duckdb", data, _pieces(data)) as pieces,
+        EmbeddedStore(tmp_path / "copy.duckdb") as copied,
+        _store(tmp_path / "whole.duckdb", data, [whole_batch]) as whole,
+    ):
+        copy_store(pieces, copied, batch_rows=50)  # many batches, ids interleaved
+        assert copied._firms_in_id_order()
+        for home in HOMES:
+            assert field_values(copied.view("nev", home)) == field_values(whole.view("nev", home))
