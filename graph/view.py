@@ -545,6 +545,10 @@ class ChainView:
             memberships = Memberships.of(
                 n, len(segment_ids), member_firm, member_segment, member_share
             )
+        elif memberships.by_firm.shape != (n, len(segment_ids)):
+            raise ValueError(
+                f"memberships of shape {memberships.by_firm.shape}, not {(n, len(segment_ids))}"
+            )
         view = cls(
             chain=chain,
             home_region=home_region,

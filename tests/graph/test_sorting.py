@@ -5,12 +5,19 @@ from __future__ import annotations
 from unittest.mock import patch
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chainscout.analysis.paths import first_occurrences
 from chainscout.graph import view as view_module
-from chainscout.graph.view import ChainView, counting_order, link_order
+from chainscout.graph.view import (
+    ChainView,
+    Memberships,
+    counting_order,
+    link_order,
+    sort_links,
+)
 
 keys = st.lists(st.integers(0, 40), max_size=300)
 
@@ -79,3 +86,20 @@ def test_a_view_sorts_links_in_any_order_the_same_way(links: list[tuple[int, int
         for c in range(10)
     ]
     assert suppliers_by_customer == [sorted(a for a, b in pairs if b == c) for c in range(10)]
+
+
+def test_parts_made_for_another_number_of_firms_are_refused() -> None:
+    def build(**parts: object) -> ChainView:
+        return ChainView.from_arrays(
+            chain=None, home_region="349900", ids=["a", "b", "c"], segment_ids=["s"], **parts
+        )  # type: ignore[arg-type]
+
+    view = build(supplier=[0], customer=[1], member_firm=[0], member_segment=[0],
+                 member_share=[1.0])  # fmt: skip
+    assert view.n_links == 1 and view.membership_by_segment.shape == (1, 3)
+    with pytest.raises(ValueError, match="links sorted for 2 firms"):
+        build(links=sort_links(2, [0], [1]))
+    with pytest.raises(ValueError, match="memberships of shape"):
+        build(supplier=[], customer=[], memberships=Memberships.of(2, 1, [0], [0], [1.0]))
+    with pytest.raises(TypeError, match="supplier and customer"):
+        build()
