@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, LiteralString
 
@@ -269,6 +270,18 @@ class EmbeddedStore(StoreBase):
     ) -> duckdb.DuckDBPyConnection:
         return self._db.execute(query, params or [])
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction around the block: committed when it ends, rolled back (and the
+        error raised again) when it fails, so that nothing is half-written."""
+        self._db.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
     def _writable(self) -> None:
         if self.read_only:
             raise StoreUnavailableError(
@@ -309,26 +322,22 @@ class EmbeddedStore(StoreBase):
         given: dict[str, int] = {}
         new: dict[str, int] = {}
         updated: dict[str, int] = {}
-        db.execute("BEGIN TRANSACTION")
         try:
-            self._write_enterprises(batch.enterprises, given, new, updated)
-            problems = []
-            self._write_supplies(batch.supplies, given, new, updated, problems)
-            self._write_memberships(batch.memberships, given, new, updated, problems)
-            self._write_investments(batch.investments, given, new, updated, problems)
-            self._write_makes(batch.makes, given, new, updated, problems)
-            for name, keys in (
-                ("product_links", ["product", "related", "relation"]),
-                ("industries", ["code"]),
-                ("industry_links", ["industry", "upstream"]),
-            ):
-                self._write_plain(name, getattr(batch, name), keys, given, new, updated)
-            if problems:
-                raise ValidationFailed(problems, what="the batch")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+            with self._transaction():
+                self._write_enterprises(batch.enterprises, given, new, updated)
+                problems = []
+                self._write_supplies(batch.supplies, given, new, updated, problems)
+                self._write_memberships(batch.memberships, given, new, updated, problems)
+                self._write_investments(batch.investments, given, new, updated, problems)
+                self._write_makes(batch.makes, given, new, updated, problems)
+                for name, keys in (
+                    ("product_links", ["product", "related", "relation"]),
+                    ("industries", ["code"]),
+                    ("industry_links", ["industry", "upstream"]),
+                ):
+                    self._write_plain(name, getattr(batch, name), keys, given, new, updated)
+                if problems:
+                    raise ValidationFailed(problems, what="the batch")
         finally:
             db.execute("DROP VIEW IF EXISTS g_sup")
             for name in ("b_ent", "s_sup", "b_mem", "b_inv", "b_mak", "b_plain"):
@@ -735,8 +744,7 @@ class EmbeddedStore(StoreBase):
             for p in projects
         ]  # fmt: skip
         db = self._db
-        db.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             before = {
                 str(r[0]): str(r[1])
                 for r in db.execute(
@@ -751,10 +759,6 @@ class EmbeddedStore(StoreBase):
                     " stage = excluded.stage, doc = excluded.doc",
                     rows,
                 )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         new = sum(1 for r in rows if r[0] not in before)
         updated = sum(1 for r in rows if r[0] in before and before[r[0]] != r[4])
         return WriteSummary(
@@ -804,8 +808,7 @@ class EmbeddedStore(StoreBase):
         """Store a chain template, replacing an earlier version of the same chain."""
         self._writable()
         db = self._db
-        db.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             db.execute("DELETE FROM feeds WHERE chain = ?", [chain.id])
             db.execute("DELETE FROM segments WHERE chain = ?", [chain.id])
             db.execute(
@@ -846,10 +849,6 @@ class EmbeddedStore(StoreBase):
                     "INSERT INTO feeds VALUES (?, ?, ?, ?)",
                     [[chain.id, f.upstream, f.downstream, f.coefficient] for f in chain.feeds],
                 )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def upsert_regions(self, regions: Iterable[Region]) -> None:
         self._writable()
@@ -857,17 +856,12 @@ class EmbeddedStore(StoreBase):
         if not rows:
             return
         db = self._db
-        db.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             db.executemany(
                 "INSERT INTO regions VALUES (?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
                 " name = excluded.name, level = excluded.level, parent = excluded.parent",
                 rows,
             )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -1283,38 +1277,36 @@ class EmbeddedStore(StoreBase):
         firms_in_order, links_in_order = self._firms_in_id_order(), _increasing(key)
         if firms_in_order and links_in_order:
             return False
-        db.execute("BEGIN TRANSACTION")
         try:
-            if not firms_in_order:
-                cols = "nid, " + ", ".join(ENTERPRISES.names)
-                db.execute("CREATE OR REPLACE TEMP TABLE r_ent AS SELECT * FROM enterprises")
-                db.execute("DROP TABLE enterprises")
-                db.execute("CREATE TABLE enterprises (" + _ENT_COLUMNS + ")")
-                db.execute(
-                    "INSERT INTO enterprises (" + cols + ") SELECT " + cols + " FROM r_ent"
-                    " ORDER BY id"
-                )
-                db.execute("ALTER TABLE enterprises ADD PRIMARY KEY (id)")
-                db.execute("DROP TABLE r_ent")
-                self._set_firms_in_id_order(True)
-            if not links_in_order:
-                db.register("r_rank", pa.table({"nid": nids, "r": pa.array(rank[nids.to_numpy()])}))
-                db.execute(
-                    "CREATE OR REPLACE TEMP TABLE r_sup AS SELECT s.* FROM supplies s"
-                    " JOIN r_rank a ON a.nid = s.src JOIN r_rank b ON b.nid = s.dst"
-                    " ORDER BY a.r, b.r"
-                )
-                db.execute("DROP TABLE supplies")
-                db.execute("CREATE TABLE supplies (" + _SUP_COLUMNS + ")")
-                cols = "src, dst, share, volume, source, since, seen, confidence, " + ", ".join(
-                    _SUP_DERIVED
-                )
-                db.execute("INSERT INTO supplies (" + cols + ") SELECT " + cols + " FROM r_sup")
-                db.execute("DROP TABLE r_sup")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+            with self._transaction():
+                if not firms_in_order:
+                    cols = "nid, " + ", ".join(ENTERPRISES.names)
+                    db.execute("CREATE OR REPLACE TEMP TABLE r_ent AS SELECT * FROM enterprises")
+                    db.execute("DROP TABLE enterprises")
+                    db.execute("CREATE TABLE enterprises (" + _ENT_COLUMNS + ")")
+                    db.execute(
+                        "INSERT INTO enterprises (" + cols + ") SELECT " + cols + " FROM r_ent"
+                        " ORDER BY id"
+                    )
+                    db.execute("ALTER TABLE enterprises ADD PRIMARY KEY (id)")
+                    db.execute("DROP TABLE r_ent")
+                    self._set_firms_in_id_order(True)
+                if not links_in_order:
+                    db.register(
+                        "r_rank", pa.table({"nid": nids, "r": pa.array(rank[nids.to_numpy()])})
+                    )
+                    db.execute(
+                        "CREATE OR REPLACE TEMP TABLE r_sup AS SELECT s.* FROM supplies s"
+                        " JOIN r_rank a ON a.nid = s.src JOIN r_rank b ON b.nid = s.dst"
+                        " ORDER BY a.r, b.r"
+                    )
+                    db.execute("DROP TABLE supplies")
+                    db.execute("CREATE TABLE supplies (" + _SUP_COLUMNS + ")")
+                    cols = "src, dst, share, volume, source, since, seen, confidence, " + ", ".join(
+                        _SUP_DERIVED
+                    )
+                    db.execute("INSERT INTO supplies (" + cols + ") SELECT " + cols + " FROM r_sup")
+                    db.execute("DROP TABLE r_sup")
         finally:
             db.unregister("r_rank")
         return True
