@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from chainscout.graph.view import ChainView, csr_positions
+from chainscout.graph.view import ChainView
 
 from ._segments import rolled_membership, segment_infos
 
@@ -96,10 +96,10 @@ def leakage_table(view: ChainView, *, top: int = 5, volume_coverage: float = 0.5
         raise ValueError(f"top must be 0 or more, not {top}")
     infos = segment_infos(view)
     n = view.n_firms
-    # per supplier firm: what it sells to local firms, read from the local firms' in-links
-    pos = csr_positions(view.in_indptr, np.flatnonzero(view.is_local))
-    sup = view.in_indices[pos]
-    vol = view.link_volume[view.in_links[pos]]
+    # per supplier firm: what it sells to local firms, read from the links into local firms
+    into = view.links_into(np.flatnonzero(view.is_local), build=False)
+    sup = view.supplier_of_link[into]
+    vol = view.link_volume[into]
     has_vol = ~np.isnan(vol)
     customers = np.bincount(sup, minlength=n)  # links to local firms
     links_to_local = customers.astype(np.float64)

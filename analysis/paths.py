@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -105,8 +106,11 @@ def reach(
     for hop in range(1, max_hops + 1):
         if len(frontier) == 0:
             break
-        degree = int((view.out_indptr[frontier + 1] - view.out_indptr[frontier]).sum()) + int(
-            (view.in_indptr[frontier + 1] - view.in_indptr[frontier]).sum()
+        out_degree = int((view.out_indptr[frontier + 1] - view.out_indptr[frontier]).sum())
+        # without the customer-side CSR, in-links are read from a pass over all links anyway;
+        # their number is taken to be that of the out-links
+        degree = out_degree + (
+            int(view.in_degree_of(frontier).sum()) if view.has_reverse else out_degree
         )
         if degree > SCAN_SHARE * 2 * view.n_links:
             dst, link, owner = _expand_by_scan(view, frontier, seen, usable, reported_only)
@@ -139,17 +143,27 @@ def _expand_rows(
     reported_only: bool,
 ) -> _Expansion:
     """Unseen firms one link from the frontier (``dst``), with the link and the frontier firm
-    of each, out-links of every frontier row first (rows ascending), then in-links."""
-    owners = []
-    positions = []
-    for indptr in (view.out_indptr, view.in_indptr):
-        counts = indptr[frontier + 1] - indptr[frontier]
-        positions.append(csr_positions(indptr, frontier))
-        owners.append(np.repeat(frontier, counts))
-    out_pos, in_pos = positions
-    dst = np.concatenate([view.out_indices[out_pos], view.in_indices[in_pos]])
-    link = np.concatenate([out_pos, view.in_links[in_pos]])
-    owner = np.concatenate(owners)
+    of each, out-links of every frontier row first (rows ascending), then in-links.
+
+    The in-links come from the customer-side CSR when the view has it (by frontier row, then
+    supplier), else from one pass over the links (by supplier, then frontier row): either way
+    the first in-link of each supplier is the one from its lowest frontier row."""
+    out_pos = csr_positions(view.out_indptr, frontier)
+    out_owner = np.repeat(frontier, view.out_indptr[frontier + 1] - view.out_indptr[frontier])
+    in_link: npt.NDArray[np.integer[Any]]
+    in_owner: npt.NDArray[np.integer[Any]]
+    if view.has_reverse:
+        in_pos = csr_positions(view.in_indptr, frontier)
+        in_link = view.in_links[in_pos]
+        in_dst = view.in_indices[in_pos]
+        in_owner = np.repeat(frontier, view.in_indptr[frontier + 1] - view.in_indptr[frontier])
+    else:
+        in_link = view.links_into(frontier, build=False)
+        in_dst = view.supplier_of_link[in_link]
+        in_owner = view.out_indices[in_link]
+    dst = np.concatenate([view.out_indices[out_pos], in_dst])
+    link = np.concatenate([out_pos, in_link])
+    owner = np.concatenate([out_owner, in_owner])
     keep = ~seen[dst]
     if reported_only:
         keep &= usable[link]

@@ -358,7 +358,10 @@ def rank_targets(
     if with_paths and len(shown):
         paths = introducer_paths(view, s.cand[shown], leaders=s.leaders,
                                  max_hops=params.max_hops, local_reach=s.local_reach)  # fmt: skip
-    rows = [_target(view, s, int(i), rank, paths) for rank, i in enumerate(shown, start=1)]
+    suppliers = _suppliers_of(view, s.cand[shown])
+    rows = [
+        _target(view, s, int(i), rank, paths, suppliers) for rank, i in enumerate(shown, start=1)
+    ]
     excluded = [
         _excluded(view, s, i)
         for i in _order(view, s, s.weights, among=np.flatnonzero(out)).tolist()
@@ -673,8 +676,9 @@ def _pull(view: ChainView, leaders: npt.NDArray[np.int64]) -> npt.NDArray[np.int
     every link of a local firm counts 1 for its partner, and the links of local leaders count
     2 more. The counts of local firms themselves mean nothing and are never used.
     """
-    every = np.bincount(view.partners_of(np.flatnonzero(view.is_local)), minlength=view.n_firms)
-    np.add.at(every, view.partners_of(leaders[view.is_local[leaders]]), 2)
+    local = np.flatnonzero(view.is_local)
+    every = np.bincount(view.partners_of(local, build=False), minlength=view.n_firms)
+    np.add.at(every, view.partners_of(leaders[view.is_local[leaders]], build=False), 2)
     return every
 
 
@@ -759,7 +763,7 @@ def _leaders(view: ChainView, params: TargetParams) -> npt.NDArray[np.int64]:
     local = np.flatnonzero(view.is_local)
     picked = np.zeros(0, dtype=np.int64)
     if params.leaders and len(local):
-        degree = np.diff(view.out_indptr)[local] + np.diff(view.in_indptr)[local]
+        degree = np.diff(view.out_indptr)[local] + view.in_degree_of(local)
         size = np.nan_to_num(view.revenue[local], nan=0.0) * (1.0 + degree)
         picked = local[np.lexsort((local, -size))[: params.leaders]]
     return np.unique(np.concatenate([tagged, picked])).astype(np.int64)
@@ -863,7 +867,12 @@ def _opt(value: object) -> str | None:
 
 
 def _target(
-    view: ChainView, s: _Scored, i: int, rank: int, paths: dict[int, IntroducerPath]
+    view: ChainView,
+    s: _Scored,
+    i: int,
+    rank: int,
+    paths: dict[int, IntroducerPath],
+    suppliers: dict[int, npt.NDArray[np.int32]],
 ) -> Target:
     f = int(s.cand[i])
     seg = int(s.segment[i])
@@ -872,7 +881,7 @@ def _target(
     v = s.values[i]
     shown_contributions, shown_score = _shown(s.values[i : i + 1], s.weights)
     contributions = shown_contributions[0].tolist()
-    texts = _reasons(view, s, i, f, seg, gap_row.reason, leak_row.reason)
+    texts = _reasons(view, s, i, f, seg, gap_row.reason, leak_row.reason, suppliers.get(f))
     factors = [
         Factor(
             name=name,
@@ -907,13 +916,20 @@ def _target(
 
 
 def _reasons(
-    view: ChainView, s: _Scored, i: int, f: int, seg: int, gap_reason: str, leak_reason: str
+    view: ChainView,
+    s: _Scored,
+    i: int,
+    f: int,
+    seg: int,
+    gap_reason: str,
+    leak_reason: str,
+    suppliers: npt.NDArray[np.int32] | None,
 ) -> dict[str, tuple[str, str]]:
     gap_row = s.seg.gaps.rows[seg]
     status = gap_row.status.value
     name = gap_row.name
     pull = float(s.pull_raw[i])
-    partners = _local_partners(view, f, s.leaders)
+    partners = _local_partners(view, f, s.leaders, suppliers)
     leaders = [p for p in partners if p[1]]
     if partners:
         who = ", ".join(str(view.names[p[0]]) for p in (leaders or partners)[:2])
@@ -979,11 +995,29 @@ _FOUND_BITS: tuple[tuple[int, FoundBy], ...] = (
 _STATUS_ZH = {"missing": "缺链", "weak": "弱链", "present": "一般", "strong": "强链"}
 
 
+def _suppliers_of(view: ChainView, rows: npt.NDArray[np.int64]) -> dict[int, npt.NDArray[np.int32]]:
+    """The supplier rows of each of ``rows`` that has any, from one read of the links into
+    them (the shown targets: no customer-side CSR is built for them)."""
+    into = view.links_into(np.unique(rows), build=False)
+    if not len(into):
+        return {}
+    customer = view.out_indices[into]
+    order = np.argsort(customer, kind="stable")
+    customer, supplier = customer[order], view.supplier_of_link[into][order]
+    firms, starts = np.unique(customer, return_index=True)
+    return dict(zip(firms.tolist(), np.split(supplier, starts[1:]), strict=True))
+
+
 def _local_partners(
-    view: ChainView, f: int, leaders: npt.NDArray[np.int64]
+    view: ChainView,
+    f: int,
+    leaders: npt.NDArray[np.int64],
+    suppliers: npt.NDArray[np.int32] | None,
 ) -> list[tuple[int, bool]]:
-    """Local firms trading directly with firm ``f``: (row, is leader), leaders first, by row."""
-    rows = np.unique(np.concatenate([view.customers_of(f), view.suppliers_of(f)])).astype(np.int64)
+    """Local firms trading directly with firm ``f``: (row, is leader), leaders first, by row.
+    ``suppliers``: the suppliers of ``f`` (None: none)."""
+    bought = suppliers if suppliers is not None else np.zeros(0, dtype=np.int32)
+    rows = np.unique(np.concatenate([view.customers_of(f), bought])).astype(np.int64)
     rows = rows[view.is_local[rows]]
     lead = set(leaders.tolist())
     return sorted(((int(r), int(r) in lead) for r in rows), key=lambda p: (not p[1], p[0]))

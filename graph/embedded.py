@@ -1157,27 +1157,24 @@ class EmbeddedStore(StoreBase):
             links = self._view_links(in_view, most)
             with ThreadPoolExecutor(max_workers=1) as pool:
                 # firms stored in id order have their rows known before their attributes are
-                # read: the links are sorted on another thread meanwhile (DuckDB, numpy and
-                # scipy let go of the interpreter lock)
+                # read: the links and memberships are put in row order on another thread
+                # meanwhile (DuckDB, numpy and scipy let go of the interpreter lock)
                 early = None
                 if most and self._firms_in_id_order():
                     stored_nids = _arrow(db, "SELECT nid FROM enterprises")["nid"].to_numpy()
                     early = stored_nids[_mask_at(in_view, stored_nids)]
-                pending = pool.submit(_sorted_links, links, early) if early is not None else None
+                pending = (
+                    pool.submit(_rows_in_order, links, mem, early, len(segment_ids))
+                    if early is not None
+                    else None
+                )
                 ent = self._view_firms(in_view, select, {**tag_params, **local_params}, most)
                 ent_nid = ent["nid"].to_numpy()
                 firms = self._firm_arrays(ent, home)
-                memberships = Memberships.of(
-                    len(ent_nid),
-                    len(segment_ids),
-                    _row_of(ent_nid)[mem["nid"].to_numpy()],
-                    mem["position"].to_numpy(),
-                    mem["share"].to_numpy(),
-                    transposed=True,
-                )
-                sorted_links = pending.result() if pending is not None else None
-            if sorted_links is None or early is None or not np.array_equal(early, ent_nid):
-                sorted_links = _sorted_links(links, ent_nid)
+                parts = pending.result() if pending is not None else None
+            if parts is None or early is None or not np.array_equal(early, ent_nid):
+                parts = _rows_in_order(links, mem, ent_nid, len(segment_ids))
+            sorted_links, memberships = parts
         finally:
             db.unregister("v_nodes")
         return ChainView.from_arrays(
@@ -1450,10 +1447,21 @@ def _row_of(row_nids: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int32]:
     return row_of
 
 
-def _sorted_links(links: pa.Table, row_nids: npt.NDArray[np.integer[Any]]) -> SortedLinks:
-    """The view's links (as :meth:`EmbeddedStore._view_links` reads them) between the firms
-    whose nids are ``row_nids``, in row order, sorted as a view holds them."""
+def _rows_in_order(
+    links: pa.Table, mem: pa.Table, row_nids: npt.NDArray[np.integer[Any]], n_segments: int
+) -> tuple[SortedLinks, Memberships]:
+    """The view's links (as :meth:`EmbeddedStore._view_links` reads them) sorted as a view
+    holds them, and its memberships (nid, segment position, share), for the firms whose nids
+    are ``row_nids`` in row order."""
     row_of = _row_of(row_nids)
+    memberships = Memberships.of(
+        len(row_nids),
+        n_segments,
+        row_of[mem["nid"].to_numpy()],
+        mem["position"].to_numpy(),
+        mem["share"].to_numpy(),
+        transposed=True,
+    )
     return sort_links(
         len(row_nids),
         row_of[links["src"].to_numpy()],
@@ -1463,7 +1471,7 @@ def _sorted_links(links: pa.Table, row_nids: npt.NDArray[np.integer[Any]]) -> So
         confidence=links["confidence"].to_numpy(),
         last_seen=links["last_seen"].to_numpy(),
         times_seen=links["times_seen"].to_numpy(),
-    )
+    ), memberships
 
 
 def _id_ranks(ids: pa.Array, nids: pa.Array) -> npt.NDArray[np.int64]:

@@ -5,8 +5,15 @@ A :class:`ChainView` is one chain seen from one home region: the firms in the ch
 ``0..n-1`` in the order of their ids (every store gives the same rows); segments are columns
 ``0..m-1`` in upstream-to-downstream order. Attributes are numpy arrays (NaN where unknown);
 ids and names are :class:`~chainscout.graph.texts.TextColumn` (strings made when read);
-adjacency is CSR in both directions (int32 indices: 12 bytes a link for both directions). A
-networkx DiGraph is built on demand for what networkx does well on a bounded graph.
+adjacency is CSR over suppliers, and over customers once a question needs it (int32 indices: 12
+bytes a link for both directions). A networkx DiGraph is built on demand for what networkx does
+well on a bounded graph.
+
+The customer-side CSR is built on first use, not with the view: an analysis of many firms at
+once (a search from every local firm, the leakage of every segment) reads the links into them
+in one pass over the links instead (:meth:`ChainView.links_into`), so the first command after a
+write does not pay for a CSR it may never read. Questions about a few firms (their suppliers,
+their neighbourhood) build it once, about 0.2 s per five million links, and read it after.
 
 Analyses vectorise over these arrays; they never loop over networkx attribute dicts.
 
@@ -24,8 +31,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -64,8 +70,6 @@ ENV_RATING_CODES: dict[str, int] = {"A": 1, "B": 2, "C": 3, "D": 4}
 #: Code of each link confidence in :attr:`ChainView.link_confidence`.
 CONFIDENCE_CODES: dict[str, int] = {c.value: i for i, c in enumerate(Confidence)}
 
-#: From this many links up, a view sorts its reverse CSR on a second thread.
-THREADED_LINKS = 1_000_000
 #: Links with at most one step back in this many are sorted by merging their sorted runs
 #: (see :func:`link_order`): with one in ten, 2.5 times as fast as counting sorts; with none in
 #: order, as fast.
@@ -240,8 +244,8 @@ class Memberships:
 
 @dataclass(frozen=True)
 class SortedLinks:
-    """A view's links sorted by (supplier, customer): the CSR over suppliers, the attributes
-    in that order and the reverse CSR over customers (see :func:`sort_links`)."""
+    """A view's links sorted by (supplier, customer): the CSR over suppliers and the
+    attributes in that order (see :func:`sort_links`)."""
 
     out_indptr: IntArray
     out_indices: IndexArray
@@ -250,7 +254,6 @@ class SortedLinks:
     confidence: npt.NDArray[np.int8]
     last_seen: npt.NDArray[np.int32]
     times_seen: npt.NDArray[np.int16]
-    reverse: Reverse
 
 
 def sort_links(
@@ -284,20 +287,15 @@ def sort_links(
     out_indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     out_indices = (cus if order is None else cus[order]).astype(np.int32, copy=False)
     del sup, cus
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # many links out of order: the reverse CSR is made on another thread while the link
-        # attributes are put in order here (numpy and scipy let go of the interpreter lock)
-        threaded = e >= THREADED_LINKS and order is not None
-        pending = pool.submit(reverse_csr, out_indptr, out_indices) if threaded else None
-        attributes = (
-            link(share, np.float64, np.nan),
-            link(volume, np.float64, np.nan),
-            link(confidence, np.int8, 0),
-            link(last_seen, np.int32, -1),
-            link(times_seen, np.int16, 0),
-        )
-        reverse = pending.result() if pending is not None else reverse_csr(out_indptr, out_indices)
-    return SortedLinks(out_indptr, out_indices, *attributes, reverse=reverse)
+    return SortedLinks(
+        out_indptr,
+        out_indices,
+        link(share, np.float64, np.nan),
+        link(volume, np.float64, np.nan),
+        link(confidence, np.int8, 0),
+        link(last_seen, np.int32, -1),
+        link(times_seen, np.int16, 0),
+    )
 
 
 @dataclass(eq=False)
@@ -330,16 +328,42 @@ class ChainView:
     link_confidence: npt.NDArray[np.int8]
     link_last_seen: npt.NDArray[np.int32]  # days since 1970-01-01, -1 when unknown
     link_times_seen: npt.NDArray[np.int16]
-    # reverse CSR over customers; in_links maps each position to the link index above
-    in_indptr: IntArray = field(init=False)
-    in_indices: IndexArray = field(init=False)
-    in_links: IndexArray = field(init=False)
 
-    reverse: InitVar[Reverse | None] = None
+    # -- the customer-side CSR, built on first use -------------------------------------------
 
-    def __post_init__(self, reverse: Reverse | None) -> None:
-        rev = reverse or reverse_csr(self.out_indptr, self.out_indices)
-        self.in_indptr, self.in_indices, self.in_links = rev.indptr, rev.indices, rev.links
+    @cached_property
+    def _reverse(self) -> Reverse:
+        return reverse_csr(self.out_indptr, self.out_indices)
+
+    @property
+    def in_indptr(self) -> IntArray:
+        """CSR over customers: the suppliers of firm ``c`` are
+        ``in_indices[in_indptr[c]:in_indptr[c + 1]]`` (built on first use)."""
+        return self._reverse.indptr
+
+    @property
+    def in_indices(self) -> IndexArray:
+        """Supplier rows of the customer-side CSR (built on first use)."""
+        return self._reverse.indices
+
+    @property
+    def in_links(self) -> IndexArray:
+        """The link index of each entry of the customer-side CSR (built on first use)."""
+        return self._reverse.links
+
+    @property
+    def has_reverse(self) -> bool:
+        """Whether the customer-side CSR is built (reading ``in_*`` builds it)."""
+        return "_reverse" in self.__dict__
+
+    def in_degree_of(self, rows: IntArray) -> IntArray:
+        """The number of links into each of ``rows`` (distinct rows): their suppliers, counted
+        without building the customer-side CSR."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.has_reverse:
+            return self.in_indptr[rows + 1] - self.in_indptr[rows]
+        into = self.out_indices[self.links_into(rows, build=False)]
+        return np.bincount(into, minlength=self.n_firms)[rows]
 
     # -- sizes -------------------------------------------------------------------------------
 
@@ -362,9 +386,10 @@ class ChainView:
             self.env_rating, self.rd_share, self.investment_intensity, self.tax_per_mu,
             self.out_indptr, self.out_indices, self.link_share,
             self.link_volume, self.link_confidence, self.link_last_seen, self.link_times_seen,
-            self.in_indptr, self.in_indices, self.in_links, self.membership.data,
-            self.membership.indices, self.membership.indptr,
+            self.membership.data, self.membership.indices, self.membership.indptr,
         ]  # fmt: skip
+        if self.has_reverse:
+            arrays += [self.in_indptr, self.in_indices, self.in_links]
         return int(sum(a.nbytes for a in arrays))
 
     # -- lookups -----------------------------------------------------------------------------
@@ -414,15 +439,51 @@ class ChainView:
         in_pos = csr_positions(self.in_indptr, rows)
         return np.unique(np.concatenate([out_pos, self.in_links[in_pos].astype(np.int64)]))
 
-    def partners_of(self, rows: IntArray) -> IndexArray:
-        """Rows at the other end of every link of ``rows``: the customers of each row, then the
-        suppliers of each, one entry per link (a partner of several rows appears again)."""
-        return np.concatenate(
-            [
-                self.out_indices[csr_positions(self.out_indptr, rows)],
-                self.in_indices[csr_positions(self.in_indptr, rows)],
-            ]
-        )
+    def links_into(self, rows: IntArray, *, build: bool = True) -> IntArray:
+        """Indices of the links whose customer is one of ``rows`` (distinct rows), ascending.
+
+        Read from the customer-side CSR, which is built first if need be; with ``build=False``
+        and no CSR yet, from one pass over the links instead (a few milliseconds a million
+        links), which is what an analysis of many firms at once wants.
+
+        >>> v = ChainView.from_arrays(chain=None, home_region="CN", ids=["a", "b", "c"],
+        ...     segment_ids=[], supplier=[0, 1, 2], customer=[2, 2, 0])
+        >>> v.links_into(np.array([2]), build=False).tolist(), v.has_reverse
+        ([0, 1], False)
+        >>> v.links_into(np.array([0, 2])).tolist(), v.has_reverse
+        ([0, 1, 2], True)
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        if build or self.has_reverse:
+            into = self.in_links[csr_positions(self.in_indptr, rows)]
+            return np.sort(into).astype(np.int64, copy=False)
+        wanted = np.zeros(self.n_firms, dtype=bool)
+        wanted[rows] = True
+        if len(rows) and self.is_local[rows].all():  # local firms: read once for all asks
+            into_local, n_local = self._links_into_local
+            return (
+                into_local
+                if len(rows) == n_local
+                else into_local[wanted[self.out_indices[into_local]]]
+            )
+        return np.flatnonzero(wanted[self.out_indices])
+
+    @cached_property
+    def _links_into_local(self) -> tuple[IntArray, int]:
+        """The links into local firms (one pass over the links), and the number of local firms:
+        the leakage, the chain leaders and the pull of targets all read them."""
+        return np.flatnonzero(self.is_local[self.out_indices]), int(self.is_local.sum())
+
+    def partners_of(self, rows: IntArray, *, build: bool = True) -> IndexArray:
+        """Rows at the other end of every link of ``rows`` (distinct rows): their customers,
+        then their suppliers, one entry per link (a partner of several rows appears again).
+        ``build``: as for :meth:`links_into`."""
+        customers = self.out_indices[csr_positions(self.out_indptr, rows)]
+        if build or self.has_reverse:
+            suppliers = self.in_indices[csr_positions(self.in_indptr, rows)]
+        else:
+            suppliers = self.supplier_of_link[self.links_into(rows, build=False)]
+        return np.concatenate([customers, suppliers])
 
     def suppliers_of(self, firm: int) -> IndexArray:
         """Rows of the firms that supply ``firm``."""
@@ -577,7 +638,6 @@ class ChainView:
             link_confidence=links.confidence,
             link_last_seen=links.last_seen,
             link_times_seen=links.times_seen,
-            reverse=links.reverse,
         )
         if memberships.by_segment is not None:
             view.__dict__["membership_by_segment"] = memberships.by_segment
@@ -588,6 +648,7 @@ class ChainView:
         "we land these firms"). Arrays are shared, not copied, except ``is_local``."""
         clone = copy.copy(self)
         clone.__dict__.pop("_digraph", None)
+        clone.__dict__.pop("_links_into_local", None)
         local = self.is_local.copy()
         local[np.asarray(rows, dtype=np.int64)] = True
         clone.is_local = local

@@ -58,7 +58,7 @@ __all__ = ["FORMAT", "cached_view_folder", "file_stamp", "load_view", "prune", "
 log = logging.getLogger(__name__)
 
 #: Version of the folder layout; a folder of another version is made again.
-FORMAT = 3
+FORMAT = 4
 _META = "view.json"
 #: Fields applied when a view is read back, not kept: the home region and what it makes local.
 _APPLIED = ("home_region", "is_local")

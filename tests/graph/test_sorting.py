@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chainscout.analysis.paths import first_occurrences
-from chainscout.graph import view as view_module
 from chainscout.graph.view import (
     ChainView,
     Memberships,
@@ -70,15 +67,10 @@ def test_a_view_sorts_links_in_any_order_the_same_way(links: list[tuple[int, int
     pairs = sorted(set(links))
     shuffled = build(pairs[::-1])
     sorted_view = build(pairs)
-    with patch.object(view_module, "THREADED_LINKS", 0):  # the reverse CSR on another thread
-        threaded = build(pairs[::-1])
     for name in ("out_indptr", "out_indices", "link_volume", "in_indptr", "in_indices", "in_links"):
         want = getattr(sorted_view, name)
-        for got in (shuffled, threaded):
-            assert (getattr(got, name).dtype, getattr(got, name).tolist()) == (
-                want.dtype,
-                want.tolist(),
-            ), name
+        got = getattr(shuffled, name)
+        assert (got.dtype, got.tolist()) == (want.dtype, want.tolist()), name
     rows = np.repeat(np.arange(10), np.diff(sorted_view.out_indptr))
     assert list(zip(rows.tolist(), sorted_view.out_indices.tolist(), strict=True)) == pairs
     suppliers_by_customer = [
@@ -86,6 +78,32 @@ def test_a_view_sorts_links_in_any_order_the_same_way(links: list[tuple[int, int
         for c in range(10)
     ]
     assert suppliers_by_customer == [sorted(a for a, b in pairs if b == c) for c in range(10)]
+
+
+@given(
+    links=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), max_size=60),
+    rows=st.sets(st.integers(0, 9)),
+)
+def test_links_into_firms_are_the_same_read_from_the_links_or_from_the_csr(
+    links: list[tuple[int, int]], rows: set[int]
+) -> None:
+    view = ChainView.from_arrays(
+        chain=None, home_region="349900", ids=[f"F{i}" for i in range(10)], segment_ids=[],
+        supplier=[a for a, _ in links], customer=[b for _, b in links],
+    )  # fmt: skip
+    asked = np.array(sorted(rows), dtype=np.int64)
+    degree_before = view.in_degree_of(asked).tolist()
+    scanned = view.links_into(asked, build=False).tolist()
+    partners = sorted(view.partners_of(asked, build=False).tolist())
+    assert not view.has_reverse  # neither question built the customer-side CSR
+    pairs = sorted(links)
+    assert [pairs[k][1] for k in scanned] == [b for _, b in pairs if b in rows]
+    assert scanned == sorted(scanned)
+    assert view.links_into(asked).tolist() == scanned
+    assert view.has_reverse
+    assert sorted(view.partners_of(asked).tolist()) == partners
+    assert view.in_degree_of(asked).tolist() == degree_before
+    assert degree_before == np.diff(view.in_indptr)[asked].tolist()
 
 
 def test_parts_made_for_another_number_of_firms_are_refused() -> None:
