@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -128,11 +129,18 @@ def reach(
     return hops, parent, via
 
 
+#: From this many firms up, independent searches run on two threads.
+THREADS_FROM = 50_000
+
 #: A hop whose frontier holds more than this share of the links is expanded by one scan
 #: over all links (masks, no positions), else through the frontier's own CSR rows.
 SCAN_SHARE = 0.125
 
-_Expansion = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+#: Firms reached (rows), the link to each and the frontier firm it was reached from: int32 rows
+#: where the view's arrays are int32 (half the bytes to move), int64 link indices.
+_Expansion = tuple[
+    npt.NDArray[np.integer[Any]], npt.NDArray[np.integer[Any]], npt.NDArray[np.integer[Any]]
+]
 
 
 def _expand_rows(
@@ -168,7 +176,7 @@ def _expand_rows(
     if reported_only:
         keep &= usable[link]
     fresh = np.flatnonzero(keep)
-    return dst[fresh].astype(np.int64), link[fresh].astype(np.int64), owner[fresh]
+    return dst[fresh], link[fresh], owner[fresh]
 
 
 def _expand_by_scan(
@@ -190,9 +198,9 @@ def _expand_by_scan(
         code *= usable
     out_l = np.flatnonzero(code == 6)
     in_l = np.flatnonzero(code == 9)
-    dst = np.concatenate([cus[out_l], sup[in_l]]).astype(np.int64)
-    owner = np.concatenate([sup[out_l], cus[in_l]]).astype(np.int64)
-    return dst, np.concatenate([out_l, in_l]).astype(np.int64), owner
+    dst = np.concatenate([cus[out_l], sup[in_l]])
+    owner = np.concatenate([sup[out_l], cus[in_l]])
+    return dst, np.concatenate([out_l, in_l]), owner
 
 
 def _distinct(rows: npt.NDArray[np.int32], n: int) -> npt.NDArray[np.int64]:
@@ -206,7 +214,7 @@ def _distinct(rows: npt.NDArray[np.int32], n: int) -> npt.NDArray[np.int64]:
 
 
 def first_occurrences(
-    values: npt.NDArray[np.int64], size: int
+    values: npt.NDArray[np.integer[Any]], size: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """The distinct ``values`` (integers in ``[0, size)``), ascending, and the position of the
     first occurrence of each: ``np.unique(values, return_index=True)`` in linear time.
@@ -251,12 +259,15 @@ def introducer_paths(
     rows = np.asarray(targets, dtype=np.int64)
     nearest = local_reach[1][0][rows] if len(rows) else np.zeros(0, dtype=np.int64)
     leader_hops = min(max_hops, int(nearest.max(initial=0)))
-    from_leaders = reach(view, leader_mask, leader_hops)
-    searches = [
-        from_leaders if all_reported else reach(view, leader_mask, leader_hops, reported_only=True),
-        from_leaders,
-        *local_reach,
-    ]
+    if all_reported:
+        from_leaders = reach(view, leader_mask, leader_hops)
+        reported_from_leaders = from_leaders
+    else:  # two searches: on two threads in a large view (numpy lets go of the interpreter lock)
+        with ThreadPoolExecutor(max_workers=2 if view.n_firms >= THREADS_FROM else 1) as pool:
+            pending = pool.submit(reach, view, leader_mask, leader_hops, reported_only=True)
+            from_leaders = reach(view, leader_mask, leader_hops)
+            reported_from_leaders = pending.result()
+    searches = [reported_from_leaders, from_leaders, *local_reach]
     out: dict[int, IntroducerPath] = {}
     for t in rows.tolist():
         best: tuple[int, int, int] | None = None  # (inferred links used, hops, search index)

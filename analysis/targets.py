@@ -355,10 +355,18 @@ def rank_targets(
     passed = np.flatnonzero(~out)
     shown = _order(view, s, s.weights, among=passed, first=limit)
     paths: dict[int, IntroducerPath] = {}
-    if with_paths and len(shown):
-        paths = introducer_paths(view, s.cand[shown], leaders=s.leaders,
-                                 max_hops=params.max_hops, local_reach=s.local_reach)  # fmt: skip
-    suppliers = _suppliers_of(view, s.cand[shown])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the suppliers of the shown targets, for their reasons, while their paths are found
+        pending = pool.submit(_suppliers_of, view, s.cand[shown])
+        if with_paths and len(shown):
+            paths = introducer_paths(
+                view,
+                s.cand[shown],
+                leaders=s.leaders,
+                max_hops=params.max_hops,
+                local_reach=s.local_reach,
+            )
+        suppliers = pending.result()
     rows = [
         _target(view, s, int(i), rank, paths, suppliers) for rank, i in enumerate(shown, start=1)
     ]
@@ -765,6 +773,9 @@ def _leaders(view: ChainView, params: TargetParams) -> npt.NDArray[np.int64]:
     if params.leaders and len(local):
         degree = np.diff(view.out_indptr)[local] + view.in_degree_of(local)
         size = np.nan_to_num(view.revenue[local], nan=0.0) * (1.0 + degree)
+        if params.leaders < len(local):  # the largest few and those tied with the last: sorted
+            kth = np.partition(size, len(size) - params.leaders)[len(size) - params.leaders]
+            local, size = local[size >= kth], size[size >= kth]
         picked = local[np.lexsort((local, -size))[: params.leaders]]
     return np.unique(np.concatenate([tagged, picked])).astype(np.int64)
 

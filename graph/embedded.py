@@ -1153,22 +1153,27 @@ class EmbeddedStore(StoreBase):
         )
         stored = _count(db, "SELECT count(*) FROM enterprises")
         most = len(nids) >= stored // 2
+        stored_nids = in_stored = None
+        if most:
+            stored_nids = _arrow(db, "SELECT nid FROM enterprises")["nid"].to_numpy()
+            in_stored = _mask_at(in_view, stored_nids)
+        # the view holds every stored firm, so every link (links join stored firms): no masks
+        whole = in_stored is not None and bool(in_stored.all())
         try:
-            links = self._view_links(in_view, most)
+            links = self._view_links(in_view, most, whole)
             with ThreadPoolExecutor(max_workers=1) as pool:
                 # firms stored in id order have their rows known before their attributes are
                 # read: the links and memberships are put in row order on another thread
                 # meanwhile (DuckDB, numpy and scipy let go of the interpreter lock)
                 early = None
-                if most and self._firms_in_id_order():
-                    stored_nids = _arrow(db, "SELECT nid FROM enterprises")["nid"].to_numpy()
-                    early = stored_nids[_mask_at(in_view, stored_nids)]
+                if stored_nids is not None and in_stored is not None and self._firms_in_id_order():
+                    early = stored_nids if whole else stored_nids[in_stored]
                 pending = (
                     pool.submit(_rows_in_order, links, mem, early, len(segment_ids))
                     if early is not None
                     else None
                 )
-                ent = self._view_firms(in_view, select, {**tag_params, **local_params}, most)
+                ent = self._view_firms(in_view, select, {**tag_params, **local_params}, most, whole)
                 ent_nid = ent["nid"].to_numpy()
                 firms = self._firm_arrays(ent, home)
                 parts = pending.result() if pending is not None else None
@@ -1208,14 +1213,22 @@ class EmbeddedStore(StoreBase):
         }
 
     def _view_firms(
-        self, in_view: npt.NDArray[np.bool_], select: str, params: dict[str, str], most: bool
+        self,
+        in_view: npt.NDArray[np.bool_],
+        select: str,
+        params: dict[str, str],
+        most: bool,
+        whole: bool = False,
     ) -> pa.Table:
         """The view's firms (``in_view``, a mask over nids) in id order, as ``select`` reads
         them. When the view holds ``most`` stored firms and the table is stored in id order (as
-        loads store it), the whole table is read as stored and masked here, a third of the time
-        of joining it with the view's nids and sorting it by id."""
+        loads store it), the whole table is read as stored and masked here (not at all when it
+        holds the ``whole`` table), a third of the time of joining it with the view's nids and
+        sorting it by id."""
         if most and self._firms_in_id_order():
             every = _arrow(self._db, select, params)
+            if whole and _increasing(every["id"]):
+                return every
             if _increasing(every["id"]):
                 within = _mask_at(in_view, every["nid"].to_numpy())
                 return every if within.all() else every.filter(pa.array(within))
@@ -1223,11 +1236,14 @@ class EmbeddedStore(StoreBase):
             self._db, select + " SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.id", params
         )
 
-    def _view_links(self, in_view: npt.NDArray[np.bool_], most: bool) -> pa.Table:
+    def _view_links(
+        self, in_view: npt.NDArray[np.bool_], most: bool, whole: bool = False
+    ) -> pa.Table:
         """The supply links among the view's firms (``in_view``, a mask over nids), in the order
         stored (loads store them by supplier and customer; the view sorts them if need be). When
         the view holds ``most`` stored firms, all links are read and masked here, which is
-        faster than joining them with the firms."""
+        faster than joining them with the firms; when it holds the ``whole`` firms table, every
+        link is the view's."""
         derived = (
             "s.last_seen, s.times_seen"
             if set(_SUP_DERIVED) <= self._stored("supplies")
@@ -1245,7 +1261,7 @@ class EmbeddedStore(StoreBase):
                 " SEMI JOIN v_nodes b ON b.nid = s.dst",
             )
         every = _arrow(self._db, f"SELECT {columns} FROM supplies s")
-        if not every.num_rows:
+        if whole or not every.num_rows:
             return every
         within = _mask_at(in_view, every["src"].to_numpy()) & _mask_at(
             in_view, every["dst"].to_numpy()

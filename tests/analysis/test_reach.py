@@ -45,8 +45,11 @@ def test_reach_finds_the_shortest_hops_and_valid_parents(
     by_rows, by_scan = (
         _search(v, max_hops, reported_only, scan_share) for scan_share in (10.0, 0.0)
     )
-    for a, b in zip(by_rows, by_scan, strict=True):  # the two ways of expanding a hop agree
-        assert a.tolist() == b.tolist()
+    assert not v.has_reverse  # in-links were read from a pass over the links
+    _ = v.in_indptr  # builds the customer-side CSR: rows expand through it from now on
+    by_csr = _search(v, max_hops, reported_only, 10.0)
+    for a, b, c in zip(by_rows, by_scan, by_csr, strict=True):  # the ways of expanding agree
+        assert a.tolist() == b.tolist() == c.tolist()
     hops, parent, via = by_rows
     g = nx.Graph()
     g.add_nodes_from(range(N))
