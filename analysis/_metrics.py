@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
 
 __all__ = ["average_precision", "precision_at_k", "recall_at_k", "roc_auc"]
 
@@ -33,6 +32,8 @@ def roc_auc(labels: BoolArray, scores: FloatArray) -> float | None:
     n_neg = len(y) - n_pos
     if n_pos == 0 or n_neg == 0:
         return None
+    from scipy.stats import rankdata  # scipy.stats takes a second to import: only here
+
     ranks = rankdata(np.asarray(scores, dtype=np.float64), method="average")
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 

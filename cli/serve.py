@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from chainscout.api.state import hash_key
-
 from . import app
 from .common import StoreOption, console, settings
 
@@ -43,6 +41,8 @@ def api_key(
 
     The key is shown once; the config keeps only its SHA-256 digest.
     """
+    from chainscout.api.state import hash_key  # the API's modules only when a key is made
+
     if role not in ("viewer", "editor", "admin"):
         from chainscout.graph.errors import BadInputError
 

@@ -11,6 +11,7 @@ It imports nothing else of ChainScout; every other layer builds on it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .codes import check_credit_code, is_credit_code
 from .embedded import EmbeddedStore
@@ -41,12 +42,21 @@ from .model import (
     Segment,
     Supplies,
 )
-from .neo4j import NEO4J_SCHEMES, Neo4jSettings, Neo4jStore
 from .projects import Project, Stage, TeamRole
 from .regions import check_region_code, is_within, region_level
-from .store import Direction, GraphStore, Neighbourhood, StoreCounts, WriteSummary
+from .store import (
+    NEO4J_SCHEMES,
+    Direction,
+    GraphStore,
+    Neighbourhood,
+    StoreCounts,
+    WriteSummary,
+)
 from .tables import GraphBatch, batch_from_models
 from .view import ChainView
+
+if TYPE_CHECKING:
+    from .neo4j import Neo4jSettings, Neo4jStore
 
 __all__ = [
     "KNOWN_TAGS",
@@ -112,7 +122,19 @@ def open_store(
     """
     text = str(location)
     if text.startswith(NEO4J_SCHEMES):
+        from .neo4j import Neo4jStore
+
         return Neo4jStore(text, read_only=read_only)
     return EmbeddedStore(
         text, read_only=read_only, view_cache=view_cache, view_cache_keep=view_cache_keep
     )
+
+
+def __getattr__(name: str) -> Any:
+    """The Neo4j store and its settings, imported when first asked for: the Neo4j driver takes
+    most of a second to import, which a command on an embedded store should not wait for."""
+    if name in ("Neo4jSettings", "Neo4jStore"):
+        from . import neo4j
+
+        return getattr(neo4j, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

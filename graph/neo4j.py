@@ -72,6 +72,7 @@ from .model import Chain, Enterprise, Feeds, Region, Segment, Supplies
 from .projects import LANDED_STAGES, Project
 from .regions import check_region_code, is_within, region_prefix
 from .store import (
+    NEO4J_SCHEMES,
     Direction,
     Neighbour,
     Neighbourhood,
@@ -102,7 +103,6 @@ __all__ = ["NEO4J_SCHEMES", "SCHEMA_VERSION", "Neo4jSettings", "Neo4jStore", "No
 #: The version of the graph layout this module reads and writes (as the embedded store's).
 SCHEMA_VERSION = "1"
 #: URI schemes that name a Neo4j server.
-NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 
 T = TypeVar("T")
 Row = dict[str, Any]

@@ -32,6 +32,7 @@ from .tables import BatchItem, GraphBatch, batch_from_models
 from .view import ChainView
 
 __all__ = [
+    "NEO4J_SCHEMES",
     "Direction",
     "GraphStore",
     "Neighbour",
@@ -41,6 +42,10 @@ __all__ = [
     "StoreCounts",
     "WriteSummary",
 ]
+
+
+#: How the address of a Neo4j store begins (any other location is an embedded store's file).
+NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 
 
 class Direction(StrEnum):

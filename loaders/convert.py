@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from chainscout.graph.errors import Problem
 from chainscout.graph.tables import bad_credit_codes
 
+from .lookup import null_text
 from .mapping import ColumnMap
 from .report import Rejections
 from .tabular import RawTable
@@ -29,7 +30,6 @@ __all__ = ["Converted", "bad_credit_codes", "convert", "flag", "missing", "repla
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _INTEGER = r"^[+-]?\d+(\.0*)?$"
 _LIST_SPLIT = r"\s*[;；,，、|]\s*"
-_NO_TEXT = pa.scalar(None, pa.string())
 
 
 class Converted:
@@ -138,7 +138,7 @@ def _number(
     integer = pa.types.is_integer(type_)
     pattern = _INTEGER if integer else _NUMBER
     plain = pc.fill_null(pc.match_substring_regex(text, pattern), False)
-    values = pc.cast(pc.if_else(plain, text, _NO_TEXT), pa.float64())
+    values = pc.cast(pc.if_else(plain, text, null_text()), pa.float64())
     odd = np.flatnonzero(_bools(pc.and_(pc.is_valid(text), pc.invert(plain))))
     if len(odd):
         values = replace_rows(values, odd, _written_numbers(conv, rej, name, text, odd, pattern,
@@ -166,7 +166,7 @@ def _written_numbers(
     bad[rows[~_bools(ok)]] = True
     why = "is not a whole number" if integer else "is not a number"
     flag(conv, rej, bad, "not_a_number", name, why)
-    values = pc.cast(pc.if_else(ok, clean, _NO_TEXT), pa.float64())
+    values = pc.cast(pc.if_else(ok, clean, null_text()), pa.float64())
     return pc.if_else(percent, pc.divide(values, 100.0), values)
 
 

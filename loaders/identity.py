@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -45,7 +46,7 @@ from chainscout.graph.store import GraphStore
 
 from .characters import character_kinds
 from .encoding import detect_encoding
-from .lookup import positions_in
+from .lookup import null_text, positions_in
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -69,12 +70,16 @@ _CN_SUFFIX = "(?:股份有限公司|有限责任公司|有限公司|股份公司
 _EN_RE = re.compile(_EN_SUFFIX)
 _PUNCT_RE = re.compile(r"[\W_]+")
 _CN_RE = re.compile(_CN_SUFFIX)
-# the last letter of each English suffix word (see ``normalise_names``)
-_EN_LAST = pa.array(sorted({w[-1] for w in _EN_WORDS}), pa.string())
 _NOT_WORD = r"[^\pL\pN]"
 _STOCK_RE = re.compile(r"^(\d{6})(?:\.(?:SH|SZ|BJ|SS))?$", re.IGNORECASE)
 _STOCK_RE2 = r"^(?P<d>\d{6})(?:\.(?i:SH|SZ|BJ|SS))?$"
-_NULL = pa.scalar(None, pa.string())
+
+
+@functools.cache
+def _english_last_letters() -> pa.Array:
+    """The last letter of each English suffix word (see ``normalise_names``), made when first
+    needed, as :func:`~chainscout.loaders.lookup.null_text` is."""
+    return pa.array(sorted({w[-1] for w in _EN_WORDS}), pa.string())
 
 
 def normalise_name(name: str) -> str:
@@ -105,7 +110,7 @@ def normalise_names(names: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
     if len(latin):
         tails = pc.utf8_rtrim(text.take(pa.array(latin)), characters=_SEP_CHARS)
         last = pc.utf8_slice_codeunits(tails, start=-1)
-        ends_word = latin[_mask(pc.is_in(last, value_set=_EN_LAST))]
+        ends_word = latin[_mask(pc.is_in(last, value_set=_english_last_letters()))]
         text = _where(text, ends_word,
                       lambda part: pc.replace_substring_regex(part, _EN_SUFFIX, ""))  # fmt: skip
     marked = np.flatnonzero(kinds.ascii_mark | kinds.other)
@@ -511,14 +516,15 @@ class EnterpriseIndex:
         means (null when none fits, or several: an uncertain match the caller must not
         settle) and the mask of references that fit several firms."""
         text = _array(pc.utf8_trim_whitespace(refs))
-        found = pc.if_else(pc.is_in(text, value_set=self.ids), text, _NULL)
+        null = null_text()
+        found = pc.if_else(pc.is_in(text, value_set=self.ids), text, null)
         found = pc.coalesce(found, self.ids_of_credit_codes(pc.utf8_upper(text)))
         stock = _stock_ref_ids(text)
-        found = pc.coalesce(found, pc.if_else(pc.is_in(stock, value_set=self.ids), stock, _NULL))
+        found = pc.coalesce(found, pc.if_else(pc.is_in(stock, value_set=self.ids), stock, null))
         keys, counts, first = self._by_key
         at = pc.index_in(normalise_names(text), value_set=keys)
         count = pc.fill_null(counts.take(at), 0)
-        found = pc.coalesce(found, pc.if_else(pc.equal(count, 1), first.take(at), _NULL))
+        found = pc.coalesce(found, pc.if_else(pc.equal(count, 1), first.take(at), null))
         several = _mask(pc.and_(pc.is_null(found), pc.greater(count, 1)))
         return _array(found), several
 

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import duckdb
@@ -25,10 +26,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["positions_in", "positions_of_columns", "shared_keys"]
+__all__ = ["null_text", "positions_in", "positions_of_columns", "shared_keys"]
 
 JOIN_FROM = 500_000
 """Values from which a lookup or grouping is a DuckDB query rather than Arrow's own."""
+
+
+@functools.cache
+def null_text() -> pa.Scalar:
+    """A null text scalar, made when first needed: an Arrow value made from a Python one
+    imports pandas, which a command that loads no file should not wait for."""
+    return pa.scalar(None, pa.string())
 
 
 def positions_in(values: pa.Array | pa.ChunkedArray, keys: pa.Array) -> pa.Array:

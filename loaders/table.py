@@ -54,7 +54,7 @@ from .identity import (
     normalise_names,
     pairs_within_groups,
 )
-from .lookup import positions_in, positions_of_columns, shared_keys
+from .lookup import null_text, positions_in, positions_of_columns, shared_keys
 from .mapping import KINDS, TABLE_OF_KIND, Mapping, load_mapping
 from .regions import RegionResolver, Resolution
 from .report import LoadReport, OnError, ProgressFn, Rejections
@@ -67,7 +67,6 @@ _CONFIDENCE_WORDS = {
     "inferred": "inferred", "推断": "inferred", "推理": "inferred",
     "predicted": "predicted", "预测": "predicted",
 }  # fmt: skip
-_NULL = pa.scalar(None, pa.string())
 
 
 def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -300,7 +299,7 @@ def _resolve_regions(conv: Converted, rej: Rejections, report: LoadReport) -> pa
     explicit = pc.utf8_upper(conv.get("region"))
     parts = [conv.get(n) for n in ("province", "city", "county")]
     text = pc.binary_join_element_wise(*[pc.fill_null(p, "") for p in parts], "")
-    text = pc.if_else(pc.equal(text, ""), _NULL, text)
+    text = pc.if_else(pc.equal(text, ""), null_text(), text)
     code_ok = ~invalid_regions(explicit) & _mask(pc.is_valid(explicit))
     keep = ~conv.bad
     out = explicit
@@ -434,7 +433,7 @@ def _identities(
     Whole columns at a time: stored credit codes, the pairs of ids under one normalised name
     and their decisions are hash joins; only rows without any code whose name fits a firm go
     through Python, one by one."""
-    valid_cc = pc.if_else(pa.array(bad_cc), _NULL, cc)
+    valid_cc = pc.if_else(pa.array(bad_cc), null_text(), cc)
     given = conv.get("id")
     own = pc.coalesce(given, valid_cc, _stock_ids(conv.get("stock_code")))
     names = conv.get("name")
@@ -610,7 +609,7 @@ def _refs(
         uniq = pc.unique(col.filter(pa.array(unknown)))
         found, several = index.resolve(uniq)
         at = positions_in(col, uniq)
-        ids = pc.coalesce(pc.if_else(pc.is_valid(pos), col, _NULL), found.take(at))
+        ids = pc.coalesce(pc.if_else(pc.is_valid(pos), col, null_text()), found.take(at))
         pos = pc.coalesce(pos, pc.index_in(found, value_set=index.ids).take(at))
         ambiguous = (
             np.asarray(several, dtype=bool)[

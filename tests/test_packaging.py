@@ -28,6 +28,34 @@ def test_the_layers_import_under_chainscout_and_graph_does_not(tmp_path: Path) -
         assert bad.returncode != 0 and "ModuleNotFoundError" in bad.stderr, name
 
 
+#: Libraries that take a large part of a second each to import, and that a command on an
+#: embedded store never uses: the Neo4j driver, the web framework, pandas, scipy's statistics.
+HEAVY = ("neo4j", "fastapi", "pandas", "scipy.stats")
+
+
+@pytest.mark.parametrize(
+    "modules",
+    ["chainscout.cli", "chainscout.graph, chainscout.analysis.targets, chainscout.loaders.table"],
+)
+def test_commands_start_without_the_libraries_only_some_of_them_need(
+    modules: str, tmp_path: Path
+) -> None:
+    code = f"import sys, {modules}; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    started = python(code, tmp_path)
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "[]"
+
+
+def test_the_neo4j_store_is_still_there_when_asked_for(tmp_path: Path) -> None:
+    asked = python(
+        "import sys, chainscout.graph as g; print('neo4j' in sys.modules,"
+        " g.Neo4jStore.__module__, g.Neo4jSettings.__name__, 'neo4j' in sys.modules)",
+        tmp_path,
+    )
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.split() == ["False", "chainscout.graph.neo4j", "Neo4jSettings", "True"]
+
+
 @pytest.mark.slow
 def test_a_built_wheel_holds_only_chainscout_and_runs(tmp_path: Path) -> None:
     build = subprocess.run(
