@@ -55,7 +55,7 @@ from chainscout.graph.view import (
 
 from .gaps import GapStatus, GapTable, GapThresholds, gap_table
 from .leakage import LeakageTable, leakage_table
-from .paths import IntroducerPath, Reach, introducer_paths, reach
+from .paths import THREADS_FROM, IntroducerPath, Reach, introducer_paths, reach
 from .predicted import PredictedLink, predicted_links
 from .presets import WEIGHT_PRESETS, region_set, region_set_mask
 
@@ -719,8 +719,9 @@ def _quality(view: ChainView, cand: npt.NDArray[np.int64], out: npt.NDArray[np.f
     out += rd
 
 
-_THREADS_FROM = 50_000
-"""Candidates from which the factor values are worked out on several threads."""
+_THREADS_FROM = THREADS_FROM
+"""Firms (for the searches) and candidates (for the factor values) from which the work runs on
+two threads: the threshold the introducer paths use too."""
 
 
 def _factor_values(

@@ -1227,9 +1227,9 @@ class EmbeddedStore(StoreBase):
         sorting it by id."""
         if most and self._firms_in_id_order():
             every = _arrow(self._db, select, params)
-            if whole and _increasing(every["id"]):
-                return every
             if _increasing(every["id"]):
+                if whole:
+                    return every
                 within = _mask_at(in_view, every["nid"].to_numpy())
                 return every if within.all() else every.filter(pa.array(within))
         return _arrow(
