@@ -151,24 +151,15 @@ def _expand_rows(
     reported_only: bool,
 ) -> _Expansion:
     """Unseen firms one link from the frontier (``dst``), with the link and the frontier firm
-    of each, out-links of every frontier row first (rows ascending), then in-links.
-
-    The in-links come from the customer-side CSR when the view has it (by frontier row, then
-    supplier), else from one pass over the links (by supplier, then frontier row): either way
-    the first in-link of each supplier is the one from its lowest frontier row."""
+    of each, out-links of every frontier row first (rows ascending), then in-links (by
+    supplier, then frontier row: the first in-link of each supplier is the one from its
+    lowest frontier row). In-links come from :meth:`ChainView.links_into`, which reads one
+    pass over the links until the view has its customer-side CSR."""
     out_pos = csr_positions(view.out_indptr, frontier)
     out_owner = np.repeat(frontier, view.out_indptr[frontier + 1] - view.out_indptr[frontier])
-    in_link: npt.NDArray[np.integer[Any]]
-    in_owner: npt.NDArray[np.integer[Any]]
-    if view.has_reverse:
-        in_pos = csr_positions(view.in_indptr, frontier)
-        in_link = view.in_links[in_pos]
-        in_dst = view.in_indices[in_pos]
-        in_owner = np.repeat(frontier, view.in_indptr[frontier + 1] - view.in_indptr[frontier])
-    else:
-        in_link = view.links_into(frontier, build=False)
-        in_dst = view.supplier_of_link[in_link]
-        in_owner = view.out_indices[in_link]
+    in_link = view.links_into(frontier, build=False)
+    in_dst = view.supplier_of_link[in_link]
+    in_owner = view.out_indices[in_link]
     dst = np.concatenate([view.out_indices[out_pos], in_dst])
     link = np.concatenate([out_pos, in_link])
     owner = np.concatenate([out_owner, in_owner])

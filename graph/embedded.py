@@ -91,7 +91,18 @@ _SUP_DERIVED: dict[LiteralString, LiteralString] = {
     "last_seen": "INTEGER",
     "times_seen": "SMALLINT",
 }
-_DERIVED_VALUES: LiteralString = _LAST_SEEN.format(t="") + ", " + _TIMES_SEEN.format(t="")
+
+
+def _derived_links(t: LiteralString = "", *, assign: bool = False) -> LiteralString:
+    """The two derived link columns, worked out from the ``since`` and ``seen`` of table
+    alias ``t`` (``"t."``; none by default): as select items, or with ``assign`` as the
+    assignments of an UPDATE."""
+    last, times = _LAST_SEEN.format(t=t), _TIMES_SEEN.format(t=t)
+    if assign:
+        return "last_seen = " + last + ", times_seen = " + times
+    return last + " AS last_seen, " + times + " AS times_seen"
+
+
 # The tables a first write fills in one INSERT, and their keys. Links carry no primary key:
 # nothing looks a link up by its pair, and the writes keep one row per pair themselves (a
 # batch's repeated pairs fold into one; a later batch updates the pairs stored and inserts
@@ -116,11 +127,7 @@ _SCHEMA: list[LiteralString] = [
     ],
     # links of a store written before the derived columns: filled once, when it is opened
     # for writing (a store opened read-only derives them as it reads)
-    "UPDATE supplies SET last_seen = "
-    + _LAST_SEEN.format(t="")
-    + ", times_seen = "
-    + _TIMES_SEEN.format(t="")
-    + " WHERE last_seen IS NULL",
+    "UPDATE supplies SET " + _derived_links(assign=True) + " WHERE last_seen IS NULL",
     """CREATE TABLE IF NOT EXISTS memberships (
         nid INTEGER NOT NULL, segment VARCHAR NOT NULL, share DOUBLE NOT NULL,
         PRIMARY KEY (nid, segment))""",
@@ -509,7 +516,7 @@ class EmbeddedStore(StoreBase):
             self._into_empty(
                 "supplies",
                 "INSERT INTO supplies SELECT src, dst, share, volume, source, since, seen,"
-                " confidence, " + _DERIVED_VALUES + " FROM g_sup ORDER BY ord",
+                " confidence, " + _derived_links() + " FROM g_sup ORDER BY ord",
             )  # stored in order: a view finds its links in order and need not sort them
             return
         merged = (
@@ -538,14 +545,13 @@ class EmbeddedStore(StoreBase):
         )
         db.execute(
             "INSERT INTO supplies SELECT src, dst, share, volume, source, since, seen, confidence,"
-            " " + _DERIVED_VALUES + " FROM g_sup ANTI JOIN supplies USING (src, dst) ORDER BY ord"
+            " " + _derived_links() + " FROM g_sup ANTI JOIN supplies USING (src, dst) ORDER BY ord"
         )
         if upd["supplies"]:
             db.execute(
                 "UPDATE supplies SET share = t.share, volume = t.volume, source = t.source,"
                 " since = t.since, seen = t.seen, confidence = t.confidence,"
-                " last_seen = " + _LAST_SEEN.format(t="t.") + ","
-                " times_seen = " + _TIMES_SEEN.format(t="t.") + " FROM t_sup t"
+                " " + _derived_links("t.", assign=True) + " FROM t_sup t"
                 " WHERE supplies.src = t.src AND supplies.dst = t.dst"
             )
 
@@ -1153,7 +1159,8 @@ class EmbeddedStore(StoreBase):
         )
         stored = _count(db, "SELECT count(*) FROM enterprises")
         most = len(nids) >= stored // 2
-        stored_nids = in_stored = None
+        stored_nids: npt.NDArray[np.integer[Any]] = np.zeros(0, dtype=np.int32)
+        in_stored: npt.NDArray[np.bool_] | None = None  # which stored firms the view holds
         if most:
             stored_nids = _arrow(db, "SELECT nid FROM enterprises")["nid"].to_numpy()
             in_stored = _mask_at(in_view, stored_nids)
@@ -1166,7 +1173,7 @@ class EmbeddedStore(StoreBase):
                 # read: the links and memberships are put in row order on another thread
                 # meanwhile (DuckDB, numpy and scipy let go of the interpreter lock)
                 early = None
-                if stored_nids is not None and in_stored is not None and self._firms_in_id_order():
+                if in_stored is not None and self._firms_in_id_order():
                     early = stored_nids if whole else stored_nids[in_stored]
                 pending = (
                     pool.submit(_rows_in_order, links, mem, early, len(segment_ids))
@@ -1218,7 +1225,7 @@ class EmbeddedStore(StoreBase):
         select: str,
         params: dict[str, str],
         most: bool,
-        whole: bool = False,
+        whole: bool,
     ) -> pa.Table:
         """The view's firms (``in_view``, a mask over nids) in id order, as ``select`` reads
         them. When the view holds ``most`` stored firms and the table is stored in id order (as
@@ -1236,9 +1243,7 @@ class EmbeddedStore(StoreBase):
             self._db, select + " SEMI JOIN v_nodes v ON v.nid = e.nid ORDER BY e.id", params
         )
 
-    def _view_links(
-        self, in_view: npt.NDArray[np.bool_], most: bool, whole: bool = False
-    ) -> pa.Table:
+    def _view_links(self, in_view: npt.NDArray[np.bool_], most: bool, whole: bool) -> pa.Table:
         """The supply links among the view's firms (``in_view``, a mask over nids), in the order
         stored (loads store them by supplier and customer; the view sorts them if need be). When
         the view holds ``most`` stored firms, all links are read and masked here, which is
@@ -1247,9 +1252,8 @@ class EmbeddedStore(StoreBase):
         derived = (
             "s.last_seen, s.times_seen"
             if set(_SUP_DERIVED) <= self._stored("supplies")
-            else _LAST_SEEN.format(t="s.") + " AS last_seen, "
-            + _TIMES_SEEN.format(t="s.") + " AS times_seen"
-        )  # fmt: skip
+            else _derived_links("s.")
+        )
         columns = (
             "s.src, s.dst, s.share, s.volume, (CASE s.confidence WHEN 'reported' THEN 0"
             " WHEN 'inferred' THEN 1 ELSE 2 END)::TINYINT AS confidence, " + derived
