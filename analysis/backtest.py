@@ -13,6 +13,14 @@ Two groups are measured apart, because they are different questions:
   never-seen pairs (half two-hop, half uniform; see
   :func:`~chainscout.analysis.linkpred.sample_new_pairs`). Links of firms never seen before
   cannot be predicted from the network at all; they are counted in ``cold_start_links``.
+- **all**: every link of the ``predict`` snapshot, cold-start links included, against
+  ``all_neg_ratio`` (2) times as many pairs of two firms drawn uniformly from all firms that are
+  not links of it (:func:`~chainscout.analysis.linkpred.sample_any_pairs`). This is how the
+  published figure on GDES was measured (Xiang et al., 2025: a random fifth of one snapshot's
+  links against twice as many uniformly drawn non-links), except that their model was fitted
+  on the other links of that same snapshot and this one sees only the past. The predictor
+  scores these pairs on one scale, seen pairs first
+  (:meth:`~chainscout.analysis.linkpred.LinkModel.score_features` with ``new_pairs="any"``).
 
 Next to the predictor, baselines computed in the same run on the same pairs: random scores,
 preferential attachment, Adamic-Adar, and for seen pairs "most recently seen" and a plain mix
@@ -39,11 +47,14 @@ from .linkpred import (
     BoolArray,
     DatedLinks,
     FloatArray,
+    IntArray,
+    NewPairs,
     _known_firms,
     _member,
     fit_link_model,
     pair_features,
     pair_history,
+    sample_any_pairs,
     sample_new_pairs,
 )
 
@@ -62,7 +73,7 @@ __all__ = [
 #: Name of the project's predictor in a report.
 PREDICTOR = "chainscout"
 
-Group = Literal["seen", "new"]
+Group = Literal["seen", "new", "all"]
 
 
 class MethodScore(BaseModel):
@@ -161,6 +172,7 @@ def backtest_links(
     predict: dt.date,
     k: Sequence[int] = (100, 1000),
     neg_ratio: int = 5,
+    all_neg_ratio: int = 2,
     max_rows_per_window: int = 40_000,
     seed: int = 0,
 ) -> BacktestReport:
@@ -178,6 +190,8 @@ def backtest_links(
         )
     if any(x < 1 for x in k):
         raise BadInputError("every k must be at least 1")
+    if neg_ratio < 1 or all_neg_ratio < 1:
+        raise BadInputError("sampled pairs per link must be at least 1")
     horizon = p - t
     past = links.until(t)
     model = fit_link_model(
@@ -191,40 +205,36 @@ def backtest_links(
 
     rng = np.random.default_rng(seed)
     groups: list[GroupResult] = []
-    # seen pairs
-    seen_keys = hist.keys
-    labels = _member(seen_keys, truth)
-    x = pair_features(past, seen_keys // n, seen_keys % n, history=hist)
-    col = {name: x[:, i] for i, name in enumerate(FEATURES)}
-    recency = -col["gap"]
-    methods = {
-        PREDICTOR: model.score_features(
-            x, seen=np.ones(len(seen_keys), dtype=bool), history=hist, keys=seen_keys
-        ),
-        "most recently seen": recency,
-        "recency + count": recency + col["times_seen"] / (past.n_snapshots + 1),
-        "Adamic-Adar": col["adamic_adar"],
-        "preferential attachment": col["preferential_attachment"],
-        "random": rng.random(len(seen_keys)),
-    }
-    groups.append(_group("seen", labels, methods, k, int(labels.sum())))
+
+    def measure(group: Group, keys: IntArray, seen: BoolArray, new_pairs: NewPairs) -> None:
+        labels = _member(keys, truth)
+        x = pair_features(past, keys // n, keys % n, history=hist)
+        col = {name: x[:, i] for i, name in enumerate(FEATURES)}
+        methods = {
+            PREDICTOR: model.score_features(
+                x, seen=seen, history=hist, keys=keys, new_pairs=new_pairs
+            )
+        }
+        if seen.any():  # recency says nothing of pairs never seen
+            recency = -col["gap"]
+            methods["most recently seen"] = recency
+            methods["recency + count"] = recency + col["times_seen"] / (past.n_snapshots + 1)
+        methods["Adamic-Adar"] = col["adamic_adar"]
+        methods["preferential attachment"] = col["preferential_attachment"]
+        methods["random"] = rng.random(len(keys))
+        groups.append(_group(group, labels, methods, k, int(labels.sum())))
+
+    measure("seen", hist.keys, np.ones(len(hist.keys), dtype=bool), "known")
     # never-seen pairs: the target's new links between known firms, plus sampled negatives
     fresh = truth[~_member(truth, hist.keys)]
     fresh_known = fresh[known[fresh // n] & known[fresh % n]]
     negatives = sample_new_pairs(past, neg_ratio * max(len(fresh_known), 1), seed=seed + p)
     new_keys = np.union1d(fresh_known, negatives)
-    labels = _member(new_keys, truth)
-    x = pair_features(past, new_keys // n, new_keys % n, history=hist)
-    col = {name: x[:, i] for i, name in enumerate(FEATURES)}
-    methods = {
-        PREDICTOR: model.score_features(
-            x, seen=np.zeros(len(new_keys), dtype=bool), history=hist, keys=new_keys
-        ),
-        "Adamic-Adar": col["adamic_adar"],
-        "preferential attachment": col["preferential_attachment"],
-        "random": rng.random(len(new_keys)),
-    }
-    groups.append(_group("new", labels, methods, k, int(labels.sum())))
+    measure("new", new_keys, np.zeros(len(new_keys), dtype=bool), "known")
+    # every link of the target against pairs of any two firms drawn uniformly
+    drawn = sample_any_pairs(n, all_neg_ratio * len(truth), exclude=truth, seed=[seed, p, 2])
+    all_keys = np.union1d(truth, drawn)
+    measure("all", all_keys, _member(all_keys, hist.keys), "any")
     return BacktestReport(
         train_until=train_until,
         predict=predict,

@@ -24,8 +24,11 @@ are given, so that one fitted model applies to any later window:
   ``supplier -> x -> customer``, preferential attachment (supplier out-degree times customer
   in-degree) and whether the reverse link was ever seen.
 
-The learned combination (:func:`fit_link_model`) is a pair of gradient-boosted tree models, one
-for pairs seen before and one for pairs never seen, fitted on *earlier windows only*: for every
+The learned combination (:func:`fit_link_model`) is three gradient-boosted tree models: one for
+pairs seen before, one for never-seen pairs of known firms (the candidates a search near a firm
+finds), and one for never-seen pairs of any two firms, either perhaps new to the network (the
+pairs a list of links is measured against when non-links are drawn at random). All are fitted
+on *earlier windows only*: for every
 snapshot ``w`` up to the last training snapshot, features from snapshots up to ``w - h`` (``h``
 the forecast horizon) are labelled by snapshot ``w``. Applied to the network up to the last
 training snapshot, it predicts ``h`` snapshots ahead; no row of the target snapshot is read.
@@ -56,9 +59,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -84,10 +88,14 @@ __all__ = [
     "predict_links",
     "preferential_attachment",
     "resource_allocation",
+    "sample_any_pairs",
     "sample_new_pairs",
     "smoothed_history",
     "two_step_paths",
 ]
+
+#: Which never-seen pairs a score is for: pairs of known firms, or pairs of any two firms.
+NewPairs = Literal["known", "any"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -627,6 +635,32 @@ def sample_new_pairs(links: DatedLinks, n: int, *, seed: int = 0) -> IntArray:
     return np.sort(np.concatenate((hop, rand)))
 
 
+def sample_any_pairs(
+    n_nodes: int, n: int, *, exclude: IntArray, seed: int | Sequence[int] = 0
+) -> IntArray:
+    """Up to ``n`` distinct keys of ordered pairs of two firms drawn uniformly from all firms
+    ``0..n_nodes-1``, none of them in ``exclude`` (sorted pair keys). Sorted; seeded.
+
+    Unlike :func:`sample_new_pairs`, either firm may never have been seen in a link: these are
+    the pairs a list of links is measured against when non-links are drawn at random, and what
+    the any-pair trees of :func:`fit_link_model` learn to rank.
+
+    Example:
+        >>> keys = sample_any_pairs(4, 5, exclude=np.array([1, 2, 3]))
+        >>> len(keys), bool(np.isin(keys, [1, 2, 3]).any()), bool((keys // 4 == keys % 4).any())
+        (5, False, False)
+    """
+    if n <= 0 or n_nodes < 2:
+        return np.zeros(0, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    draw = 2 * n + 16
+    u = rng.integers(0, n_nodes, draw, dtype=np.int64)
+    v = rng.integers(0, n_nodes, draw, dtype=np.int64)
+    keys = _unique(u[u != v] * n_nodes + v[u != v])
+    keys = keys[~_member(keys, exclude)]
+    return np.sort(rng.permutation(keys)[:n])
+
+
 def _known_firms(links: DatedLinks) -> BoolArray:
     known = np.zeros(links.n_nodes, dtype=bool)
     known[links.supplier] = True
@@ -636,6 +670,9 @@ def _known_firms(links: DatedLinks) -> BoolArray:
 
 # -- the learned combination -----------------------------------------------------------------
 
+
+#: Tree models fitted at once (each on one thread of its own).
+FIT_THREADS = 2
 
 #: Decays tried for the smoothed sighting history, fitted on the latest training window.
 DECAYS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -657,7 +694,9 @@ class LinkModel:
 
     A pair seen before is scored by the mean of its ranks by the seen-pair trees and by its
     smoothed sighting history (``decay`` fitted on the latest training window), among the seen
-    pairs scored together; a pair never seen is scored by the new-pair trees. ``windows`` are
+    pairs scored together; a pair never seen is scored by the new-pair trees, fitted on pairs of
+    known firms near each other, or by the any-pair trees (``any_model``), fitted on pairs of
+    any two firms, either perhaps never seen in a link. ``windows`` are
     the snapshot indices used as training targets; ``horizon`` the snapshots between the last
     feature snapshot and the target. ``seen_windows`` are the targets the seen-pair trees were
     fitted on, by ``seen_rule`` ("all windows" or "same season"), chosen by ``validation_auc``
@@ -669,6 +708,7 @@ class LinkModel:
     horizon: int
     windows: list[int]
     seed: int
+    any_model: Any = None
     rows: dict[str, int] = field(default_factory=dict)
     seen_windows: list[int] = field(default_factory=list)
     seen_rule: str = "all windows"
@@ -676,14 +716,25 @@ class LinkModel:
     validation_auc: dict[str, float] = field(default_factory=dict)
 
     def score(
-        self, links: DatedLinks, supplier: IntArray, customer: IntArray, *, seen: BoolArray
+        self,
+        links: DatedLinks,
+        supplier: IntArray,
+        customer: IntArray,
+        *,
+        seen: BoolArray,
+        new_pairs: NewPairs = "known",
     ) -> FloatArray:
         """Scores of the pairs as links ``horizon`` snapshots after ``links``; ``seen`` marks
-        the pairs seen before. Higher is likelier; seen and new scores are on separate scales."""
+        the pairs seen before. Higher is likelier. See :meth:`score_features` for
+        ``new_pairs``."""
         hist = pair_history(links)
         features = pair_features(links, supplier, customer, history=hist)
         return self.score_features(
-            features, seen=seen, history=hist, keys=links.pair_keys(supplier, customer)
+            features,
+            seen=seen,
+            history=hist,
+            keys=links.pair_keys(supplier, customer),
+            new_pairs=new_pairs,
         )
 
     def score_features(
@@ -693,13 +744,23 @@ class LinkModel:
         seen: BoolArray,
         history: PairHistory,
         keys: IntArray,
+        new_pairs: NewPairs = "known",
     ) -> FloatArray:
-        """Scores from a precomputed :func:`pair_features` matrix and the pairs' history."""
+        """Scores from a precomputed :func:`pair_features` matrix and the pairs' history.
+
+        ``new_pairs="known"``: never-seen pairs are scored by the new-pair trees, and seen and
+        never-seen scores are on separate scales (compare within each group only).
+        ``new_pairs="any"``: never-seen pairs may join any two firms and are scored by the
+        any-pair trees; the scores are on one scale, every seen pair (1 to 2) above every
+        never-seen pair (0 to 1). In every training window of a network like GDES a seen pair
+        became a link about half the time and a never-seen pair almost never, so no never-seen
+        pair is put above a seen one."""
         from threadpoolctl import threadpool_limits
 
+        unseen_model = self.any_model if new_pairs == "any" else self.new_model
         out = np.zeros(len(features))
         with threadpool_limits(1):  # deterministic and fast on a shared machine
-            for mask, model in ((seen, self.seen_model), (~seen, self.new_model)):
+            for mask, model in ((seen, self.seen_model), (~seen, unseen_model)):
                 if mask.any() and model is not None:
                     out[mask] = model.predict_proba(features[mask])[:, 1]
         if seen.any():
@@ -707,10 +768,13 @@ class LinkModel:
             level = smoothed_history(history.presence[rows], self.decay)
             combine = _history_first if self.seen_combine == "history first" else _seen_score
             out[seen] = combine(out[seen], level)
+            if new_pairs == "any":
+                ranks = np.unique(out[seen], return_inverse=True)[1]
+                out[seen] = 1.0 + (ranks + 1) / (ranks.max() + 1)
         return out
 
 
-def _booster(seed: int, monotone: list[int] | None = None) -> Any:
+def _booster(seed: int) -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     # fixed size and no early stopping: no internal random split, so a seed fixes the model
@@ -721,7 +785,6 @@ def _booster(seed: int, monotone: list[int] | None = None) -> Any:
         min_samples_leaf=40,
         l2_regularization=1.0,
         early_stopping=False,
-        monotonic_cst=monotone,
         random_state=seed,
     )
 
@@ -743,7 +806,7 @@ def _fit_decay(links: DatedLinks, horizon: int) -> float:
 @dataclass(frozen=True, eq=False)
 class _Window:
     """Training rows of one window (target snapshot ``target``): seen pairs with their sighting
-    history, and never-seen pairs."""
+    history, never-seen pairs of known firms, and never-seen pairs of any two firms."""
 
     target: int
     x_seen: FloatArray
@@ -751,6 +814,8 @@ class _Window:
     presence: npt.NDArray[np.bool_]
     x_new: FloatArray
     y_new: BoolArray
+    x_any: FloatArray
+    y_any: BoolArray
 
 
 def _snapshots_per_year(dates: Sequence[dt.date]) -> int:
@@ -807,8 +872,22 @@ def _window_rows(
     new_keys = np.union1d(fresh, negatives)
     x_new = pair_features(past, new_keys // n, new_keys % n, history=hist)
     y_new = _member(new_keys, truth)
+    # any two firms: every never-seen link of the target, a firm new or not, against pairs
+    # drawn uniformly from all firms
+    unseen = truth[~_member(truth, hist.keys)]
+    if len(unseen) > max_rows // (neg_ratio + 1):
+        unseen = np.sort(rng.choice(unseen, max_rows // (neg_ratio + 1), replace=False))
+    drawn = sample_any_pairs(
+        n,
+        neg_ratio * max(len(unseen), 1),
+        exclude=np.union1d(hist.keys, truth),
+        seed=[seed, target, 1],
+    )
+    any_keys = np.union1d(unseen, drawn)
+    x_any = pair_features(past, any_keys // n, any_keys % n, history=hist)
+    y_any = _member(any_keys, truth)
     presence = hist.presence[np.searchsorted(hist.keys, seen_keys)]
-    return _Window(target, x_seen, y_seen, presence, x_new, y_new)
+    return _Window(target, x_seen, y_seen, presence, x_new, y_new, x_any, y_any)
 
 
 def fit_link_model(
@@ -820,14 +899,16 @@ def fit_link_model(
     max_rows_per_window: int = 60_000,
     seed: int = 0,
 ) -> LinkModel:
-    """Fit the seen-pair and new-pair models on every window of ``links`` (see the module
+    """Fit the seen-pair, new-pair and any-pair models on every window of ``links`` (see the module
     docstring): each snapshot ``w`` with at least ``min_history`` snapshots before
     ``w - horizon + 1`` is one target. Only ``links`` is read, so pass the network up to the
     last snapshot that may be used for training.
 
     Rows per window are capped (a seeded sample) to keep fitting time bounded; new pairs are the
     window's never-seen links between known firms plus ``neg_ratio`` times as many sampled
-    never-seen pairs (:func:`sample_new_pairs`)."""
+    never-seen pairs (:func:`sample_new_pairs`); any pairs are all the window's never-seen links
+    plus ``neg_ratio`` times as many never-seen pairs drawn uniformly from all firms
+    (:func:`sample_any_pairs`)."""
     if horizon < 1:
         raise BadInputError("horizon must be at least one snapshot")
     windows = [w for w in range(links.n_snapshots) if w - horizon + 1 >= min_history]
@@ -843,68 +924,101 @@ def fit_link_model(
         for w in windows
     }
 
-    def fit(x: FloatArray, y: BoolArray, monotone: list[int] | None) -> Any:
-        from threadpoolctl import threadpool_limits
+    # Each fit runs on one thread and is seeded, so fitting two at once changes no model.
+    with ThreadPoolExecutor(max_workers=FIT_THREADS) as pool:
 
-        if y.all() or not y.any():
-            return None  # nothing to learn from: scores fall back to zero
-        with threadpool_limits(1):
-            return _booster(seed, monotone).fit(x, y)
+        def fit_seen(ws: Sequence[int]) -> Future[Any]:
+            x = np.vstack([parts[w].x_seen for w in ws])
+            y = np.concatenate([parts[w].y_seen for w in ws])
+            return pool.submit(_fit_trees, x, y, seed)
 
-    def fit_seen(ws: Sequence[int]) -> Any:
-        return fit(
-            np.vstack([parts[w].x_seen for w in ws]),
-            np.concatenate([parts[w].y_seen for w in ws]),
-            None,
+        decay = _fit_decay(links, horizon)
+        period = _snapshots_per_year(links.dates)
+        target = links.last + horizon
+        # Seen pairs: train on every window, or only on the windows of the target's season
+        # (reports that differ by season, e.g. annual against half-year ones). The choice is
+        # made on the last training window, each rule fitted on the windows before it.
+        last = windows[-1]
+        earlier = [w for w in windows if w < last]
+        seasonal = _same_season(earlier, last, period)
+        trial = (
+            {"all windows": fit_seen(earlier), "same season": fit_seen(seasonal)}
+            if period > 1 and len(seasonal) >= 2 and len(seasonal) < len(earlier)
+            else {}
+        )
+        new_model = pool.submit(
+            _fit_trees,
+            np.vstack([parts[w].x_new for w in windows]),
+            np.concatenate([parts[w].y_new for w in windows]),
+            seed,
+        )
+        any_model = pool.submit(
+            _fit_trees,
+            np.vstack([parts[w].x_any for w in windows]),
+            np.concatenate([parts[w].y_any for w in windows]),
+            seed,
+        )
+        rule, combine, validation = "all windows", "rank mean", {}
+        if trial:
+            validation = _validate_seen(
+                {name: f.result() for name, f in trial.items()}, parts[last], decay
+            )
+            best = max(validation, key=lambda k: (validation[k], k))
+            rule, combine = best.split(", ")
+        seen_windows = _same_season(windows, target, period) if rule == "same season" else windows
+        if not seen_windows:
+            seen_windows, rule = windows, "all windows"
+        seen_model = fit_seen(seen_windows)
+        return LinkModel(
+            seen_model=seen_model.result(),
+            new_model=new_model.result(),
+            any_model=any_model.result(),
+            decay=decay,
+            horizon=horizon,
+            windows=windows,
+            seed=seed,
+            rows={
+                "seen": sum(len(parts[w].y_seen) for w in seen_windows),
+                "new": sum(len(parts[w].y_new) for w in windows),
+                "any": sum(len(parts[w].y_any) for w in windows),
+            },
+            seen_windows=seen_windows,
+            seen_rule=rule,
+            seen_combine=combine,
+            validation_auc=validation,
         )
 
-    decay = _fit_decay(links, horizon)
-    period = _snapshots_per_year(links.dates)
-    target = links.last + horizon
-    # Seen pairs: train on every window, or only on the windows of the target's season (reports
-    # that differ by season, e.g. annual against half-year ones). The choice is made on the
-    # last training window, each rule fitted on the windows before it.
-    rule, combine, validation = "all windows", "rank mean", {}
-    last = windows[-1]
-    earlier = [w for w in windows if w < last]
-    seasonal = _same_season(earlier, last, period)
-    if period > 1 and len(seasonal) >= 2 and len(seasonal) < len(earlier):
-        held = parts[last]
-        level = smoothed_history(held.presence, decay)
-        for name, ws in (("all windows", earlier), ("same season", seasonal)):
-            model = fit_seen(ws)
-            trees = np.zeros(len(held.y_seen))
-            if model is not None:
-                from threadpoolctl import threadpool_limits
 
-                with threadpool_limits(1):
-                    trees = model.predict_proba(held.x_seen)[:, 1]
-            for how, score in (
-                ("rank mean", _seen_score(trees, level)),
-                ("history first", _history_first(trees, level)),
-            ):
-                auc = roc_auc(held.y_seen, score)
-                validation[f"{name}, {how}"] = round(auc, 4) if auc is not None else -1.0
-        best = max(validation, key=lambda k: (validation[k], k))
-        rule, combine = best.split(", ")
-    seen_windows = _same_season(windows, target, period) if rule == "same season" else windows
-    if not seen_windows:
-        seen_windows, rule = windows, "all windows"
-    x_new = np.vstack([parts[w].x_new for w in windows])
-    y_new = np.concatenate([parts[w].y_new for w in windows])
-    return LinkModel(
-        seen_model=fit_seen(seen_windows),
-        new_model=fit(x_new, y_new, None),
-        decay=decay,
-        horizon=horizon,
-        windows=windows,
-        seed=seed,
-        rows={"seen": sum(len(parts[w].y_seen) for w in seen_windows), "new": len(y_new)},
-        seen_windows=seen_windows,
-        seen_rule=rule,
-        seen_combine=combine,
-        validation_auc=validation,
-    )
+def _fit_trees(x: FloatArray, y: BoolArray, seed: int) -> Any:
+    """Trees fitted on one thread (set in the fitting thread itself), or ``None`` when the
+    labels hold one class only (nothing to learn: scores fall back to zero)."""
+    from threadpoolctl import threadpool_limits
+
+    if y.all() or not y.any():
+        return None
+    with threadpool_limits(1):
+        return _booster(seed).fit(x, y)
+
+
+def _validate_seen(models: dict[str, Any], held: _Window, decay: float) -> dict[str, float]:
+    """AUC on the held-out window of each seen-pair model (by rule) and each way of combining
+    its trees with the smoothed history."""
+    from threadpoolctl import threadpool_limits
+
+    level = smoothed_history(held.presence, decay)
+    out: dict[str, float] = {}
+    for name, model in models.items():
+        trees = np.zeros(len(held.y_seen))
+        if model is not None:
+            with threadpool_limits(1):
+                trees = model.predict_proba(held.x_seen)[:, 1]
+        for how, score in (
+            ("rank mean", _seen_score(trees, level)),
+            ("history first", _history_first(trees, level)),
+        ):
+            auc = roc_auc(held.y_seen, score)
+            out[f"{name}, {how}"] = round(auc, 4) if auc is not None else -1.0
+    return out
 
 
 # -- results at the boundary -----------------------------------------------------------------

@@ -133,6 +133,10 @@ def test_recency_baselines_rank_as_computed_by_hand() -> None:
     assert report.target_links == 3 and report.cold_start_links == 0
     new = next(g for g in report.groups if g.group == "new")
     assert new.positives == 1
+    # all three target links against twice as many drawn non-links of the 30 ordered pairs
+    every = next(g for g in report.groups if g.group == "all")
+    assert (every.pairs, every.positives) == (9, 3)
+    assert method(report, "all", "random") is not None
 
 
 def test_the_report_does_not_depend_on_what_lies_beyond_the_target() -> None:
@@ -185,4 +189,8 @@ def test_gdes_backtest_command_on_a_short_window(capsys: pytest.CaptureFixture[s
     new = {m["method"]: m["auc"] for m in groups["new"]["methods"]}
     assert set(groups["seen"]["predictor_beats_baselines"]) == set(seen) - {PREDICTOR}
     assert new[PREDICTOR] > max(new["Adamic-Adar"], new["preferential attachment"])
+    every = {m["method"]: m["auc"] for m in groups["all"]["methods"]}
+    assert groups["all"]["positives"] == out["target_links"]  # cold-start links included
+    assert groups["all"]["pairs"] == 3 * out["target_links"]  # two drawn non-links per link
+    assert set(groups["all"]["predictor_beats_baselines"]) == set(every) - {PREDICTOR}
     assert 0.45 < seen["random"] < 0.55

@@ -7,7 +7,10 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from chainscout.analysis import linkpred
 from chainscout.analysis._metrics import roc_auc
 from chainscout.analysis.linkpred import (
     FEATURES,
@@ -21,6 +24,7 @@ from chainscout.analysis.linkpred import (
     predict_links,
     preferential_attachment,
     resource_allocation,
+    sample_any_pairs,
     sample_new_pairs,
     smoothed_history,
     two_step_paths,
@@ -251,7 +255,84 @@ def test_sampled_new_pairs_are_never_seen_distinct_and_seeded() -> None:
     assert sample_new_pairs(links, 0).tolist() == []
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    n_nodes=st.integers(0, 40),
+    n=st.integers(-1, 200),
+    excluded=st.lists(st.integers(0, 1599), max_size=60),
+    seed=st.integers(0, 2**16),
+)
+def test_pairs_of_any_firms_are_distinct_excluded_and_seeded(
+    n_nodes: int, n: int, excluded: list[int], seed: int
+) -> None:
+    exclude = np.unique(np.asarray(excluded, dtype=np.int64))
+    keys = sample_any_pairs(n_nodes, n, exclude=exclude, seed=seed)
+    assert keys.tolist() == sample_any_pairs(n_nodes, n, exclude=exclude, seed=seed).tolist()
+    assert keys.tolist() == sorted(set(keys.tolist()))  # sorted and distinct
+    assert len(keys) <= max(n, 0)
+    assert not np.isin(keys, exclude).any()
+    if len(keys):
+        assert keys.min() >= 0 and keys.max() < n_nodes * n_nodes
+        assert (keys // n_nodes != keys % n_nodes).all()  # two different firms
+
+
+def test_pairs_of_any_firms_reach_firms_never_seen() -> None:
+    links = synthetic(1, n=80)
+    room = DatedLinks.from_arrays(  # 120 more firms, in the index but in no link yet
+        supplier=links.supplier,
+        customer=links.customer,
+        snapshot=links.snapshot,
+        dates=links.dates,
+        n_nodes=200,
+    )
+    keys = sample_any_pairs(room.n_nodes, 500, exclude=room.seen_keys(), seed=0)
+    assert len(keys) == 500
+    firms = np.concatenate((keys // 200, keys % 200))
+    assert (firms >= 80).mean() > 0.4  # drawn from all firms, not only those in links
+
+
 # -- the fitted model --------------------------------------------------------------------------
+
+
+def seen_and_any_pairs(seed: int) -> tuple[DatedLinks, np.ndarray, np.ndarray]:
+    """The first six snapshots of a synthetic network, every pair seen in them and as many
+    pairs of any two firms never seen; which of them were seen."""
+    past = synthetic(seed, n=80).until(5)
+    seen_keys = pair_history(past).keys
+    drawn = sample_any_pairs(past.n_nodes, len(seen_keys), exclude=seen_keys, seed=seed)
+    keys = np.union1d(seen_keys, drawn)
+    return past, keys, np.isin(keys, seen_keys)
+
+
+def test_fitting_models_two_at_a_time_changes_no_score(monkeypatch: pytest.MonkeyPatch) -> None:
+    past, keys, seen = seen_and_any_pairs(6)
+    n = past.n_nodes
+
+    def scores() -> list[np.ndarray]:
+        model = fit_link_model(past, seed=0)
+        return [
+            model.score(past, keys // n, keys % n, seen=seen, new_pairs=how)
+            for how in ("known", "any")
+        ]
+
+    monkeypatch.setattr(linkpred, "FIT_THREADS", 1)
+    one = scores()
+    monkeypatch.setattr(linkpred, "FIT_THREADS", 2)
+    two = scores()
+    assert all(np.array_equal(a, b) for a, b in zip(one, two, strict=True))
+
+
+def test_pairs_of_any_firms_are_scored_on_one_scale_seen_pairs_first() -> None:
+    past, keys, seen = seen_and_any_pairs(7)
+    n = past.n_nodes
+    model = fit_link_model(past, seed=0)
+    s = model.score(past, keys // n, keys % n, seen=seen, new_pairs="any")
+    assert s[seen].min() > 1.0 >= s[~seen].max() >= 0.0
+    assert model.rows["any"] > 0
+    # within seen pairs the order is the one of the separate-scale score
+    known = model.score(past, keys // n, keys % n, seen=seen)
+    order_any = np.argsort(s[seen], kind="stable")
+    assert (np.diff(known[seen][order_any]) >= 0).all()
 
 
 def test_model_is_deterministic_for_a_seed() -> None:
