@@ -14,7 +14,8 @@ links), then measures in the same run:
 - the whole call as the first command after a write meets it: open the store read-only,
   extract the view, rank (median of 5, each on a fresh store); and the same as the first and
   only call of a new Python process, as a command line meets it (median of 5 processes; their
-  start and imports are timed apart);
+  start and imports are timed apart), set up as the ``chainscout`` command sets its process up
+  (numpy's huge-page advice off) and, for comparison, with numpy's default;
 - the whole call as a later command meets it: open the store read-only, read the view an earlier
   command kept (``graph.viewcache``), rank (median of 5, each on a fresh store and view), and
   what keeping the view cost the first command; then the same for a second home region,
@@ -44,6 +45,7 @@ import numpy as np
 from chainscout.analysis import targets as targets_module
 from chainscout.analysis.paths import Reach, neighbourhood
 from chainscout.analysis.targets import GAP_VALUE, TargetParams, rank_targets
+from chainscout.cli.process import prefer_small_pages
 from chainscout.graph import EmbeddedStore
 from chainscout.graph.view import TAG_BITS, ChainView
 from chainscout.graph.viewcache import file_stamp, save_view
@@ -140,11 +142,15 @@ def fresh_calls(path: Path, region: str, cache: Path | None) -> tuple[float, flo
 
 
 #: What one new process runs: imports, then one whole call extracting the view; prints its times.
+#: With "small" it first sets its process up as the ``chainscout`` command does.
 _ONE_CALL = """
 import json, sys, time
 t0 = time.perf_counter()
 from chainscout.analysis.targets import TargetParams, rank_targets
 from chainscout.graph import EmbeddedStore
+if sys.argv[3] == "small":
+    from chainscout.cli.process import prefer_small_pages
+    prefer_small_pages()
 t1 = time.perf_counter()
 with EmbeddedStore(sys.argv[1], read_only=True, view_cache="off") as store:
     view = store.view("nev", sys.argv[2])
@@ -155,13 +161,15 @@ print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
 """
 
 
-def process_calls(path: Path, region: str) -> tuple[float, float, float]:
+def process_calls(path: Path, region: str, pages: str) -> tuple[float, float, float]:
     """Median over new Python processes of (imports, open the store and extract the view,
-    rank_targets): the one call each makes is its first, with nothing warm in the process."""
+    rank_targets): the one call each makes is its first, with nothing warm in the process.
+    ``pages``: "small" sets the process up as the command does, "numpy default" leaves numpy's
+    huge-page advice as numpy sets it (see ``chainscout.cli.process``)."""
     runs = []
     for _ in range(REPEAT):
         out = subprocess.run(
-            [sys.executable, "-c", _ONE_CALL, str(path), region],
+            [sys.executable, "-c", _ONE_CALL, str(path), region, pages],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -183,6 +191,8 @@ def main() -> None:
         "--sample", type=int, default=20_000, help="candidates in the loop baseline"
     )
     args = parser.parse_args()
+    if prefer_small_pages():
+        print("numpy's huge-page advice: off in this process, as the chainscout command sets it")
     with tempfile.TemporaryDirectory(prefix="chainscout-bench-") as tmp:
         path = Path(tmp) / "store.duckdb"
         t = time.perf_counter()
@@ -244,7 +254,8 @@ def main() -> None:
         )  # fmt: skip
         # the first command after a write: it extracts the view
         c_read, c_rank, c_whole = fresh_calls(path, args.region, None)
-        p_imports, p_read, p_rank = process_calls(path, args.region)
+        p_imports, p_read, p_rank = process_calls(path, args.region, "small")
+        h_imports, h_read, h_rank = process_calls(path, args.region, "numpy default")
         t_keep, kept_mb, (t_read, t_kept_rank, t_kept_whole) = kept_view_calls(
             path, args.region, Path(tmp) / "views"
         )
@@ -280,6 +291,12 @@ def main() -> None:
         f" {p_read + p_rank:.2f} s (open the store and extract the view {p_read:.2f} s,"
         f" rank_targets {p_rank:.2f} s; before it, the new process imported"
         f" ChainScout in {p_imports:.2f} s)"
+    )
+    print(
+        f"the same with numpy's default huge-page advice, median of {REPEAT} processes:"
+        f" {h_read + h_rank:.2f} s (extract the view {h_read:.2f} s, rank_targets"
+        f" {h_rank:.2f} s; imports {h_imports:.2f} s); small pages are"
+        f" {(h_read + h_rank) / (p_read + p_rank):.2f}x as fast"
     )
     print(
         f"whole call from a kept view, median of {REPEAT} fresh commands: {t_kept_whole:.2f} s"

@@ -15,7 +15,7 @@ import typer
 from chainscout import __version__
 from chainscout.graph.errors import ChainScoutError
 
-from . import common
+from . import common, process
 
 app = typer.Typer(
     name="chainscout",
@@ -62,7 +62,10 @@ __all__ = [
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``chainscout`` console script and of ``python -m chainscout``."""
+    """Entry point of the ``chainscout`` console script and of ``python -m chainscout``.
+
+    It first sets up the command's process (:func:`~chainscout.cli.process.prefer_small_pages`)."""
+    process.prefer_small_pages()
     try:
         app(args=list(argv) if argv is not None else None, prog_name="chainscout")
     except ChainScoutError as err:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chainscout.cli import main
+from chainscout.cli import main, process
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -110,3 +110,23 @@ def test_a_copy_that_stops_part_way_says_what_the_target_holds(
     message = " ".join(err.split())
     assert "The copy stopped:" in message and "nothing was written" not in message
     assert "it now holds 1 enterprises, 0 supply links, 0 memberships and 1 chain(s)" in message
+
+
+@pytest.mark.parametrize(("setting", "advice_after"), [(None, False), ("1", True)])
+def test_the_command_turns_numpy_huge_pages_off_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch, setting: str | None, advice_after: bool
+) -> None:
+    switch = process._hugepage_switch()
+    if switch is None:
+        pytest.skip("this numpy has no run-time switch of its huge-page advice")
+    before = switch(True)  # numpy's default on a recent kernel
+    try:
+        if setting is None:
+            monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+        else:
+            monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", setting)
+        with pytest.raises(SystemExit):
+            main(["--version"])
+        assert switch(True) is advice_after  # the switch returns the setting it replaces
+    finally:
+        switch(before)
