@@ -161,20 +161,33 @@ print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
 """
 
 
-def process_calls(path: Path, region: str, pages: str) -> tuple[float, float, float]:
-    """Median over new Python processes of (imports, open the store and extract the view,
-    rank_targets): the one call each makes is its first, with nothing warm in the process.
-    ``pages``: "small" sets the process up as the command does, "numpy default" leaves numpy's
-    huge-page advice as numpy sets it (see ``chainscout.cli.process``)."""
-    runs = []
-    for _ in range(REPEAT):
-        out = subprocess.run(
-            [sys.executable, "-c", _ONE_CALL, str(path), region, pages],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    imports, read, rank = (statistics.median(r[k] for r in runs) for k in range(3))
-    return imports, read, rank
+#: How a new process sets up its memory pages: as the command does, or as numpy does.
+PAGES = ("small", "numpy default")
+
+
+def process_calls(path: Path, region: str) -> dict[str, tuple[float, float, float]]:
+    """For each way of :data:`PAGES`, the median over new Python processes of (imports, open the
+    store and extract the view, rank_targets): the one call each makes is its first, with
+    nothing warm in the process. "small" sets the process up as the command does, "numpy
+    default" leaves numpy's huge-page advice as numpy sets it (see ``chainscout.cli.process``).
+    The two alternate, each first in every other round, so neither always follows itself: what
+    the previous process left in memory changes how fast huge pages are handed out."""
+    runs: dict[str, list[list[float]]] = {pages: [] for pages in PAGES}
+    for i in range(REPEAT):
+        for pages in PAGES if i % 2 == 0 else PAGES[::-1]:
+            out = subprocess.run(
+                [sys.executable, "-c", _ONE_CALL, str(path), region, pages],
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            runs[pages].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {
+        pages: (
+            statistics.median(r[0] for r in rs),
+            statistics.median(r[1] for r in rs),
+            statistics.median(r[2] for r in rs),
+        )
+        for pages, rs in runs.items()
+    }
 
 
 def main() -> None:
@@ -254,8 +267,9 @@ def main() -> None:
         )  # fmt: skip
         # the first command after a write: it extracts the view
         c_read, c_rank, c_whole = fresh_calls(path, args.region, None)
-        p_imports, p_read, p_rank = process_calls(path, args.region, "small")
-        h_imports, h_read, h_rank = process_calls(path, args.region, "numpy default")
+        by_pages = process_calls(path, args.region)
+        p_imports, p_read, p_rank = by_pages["small"]
+        h_imports, h_read, h_rank = by_pages["numpy default"]
         t_keep, kept_mb, (t_read, t_kept_rank, t_kept_whole) = kept_view_calls(
             path, args.region, Path(tmp) / "views"
         )
@@ -293,7 +307,8 @@ def main() -> None:
         f" ChainScout in {p_imports:.2f} s)"
     )
     print(
-        f"the same with numpy's default huge-page advice, median of {REPEAT} processes:"
+        f"the same with numpy's default huge-page advice, median of {REPEAT} processes run in"
+        f" turn with those:"
         f" {h_read + h_rank:.2f} s (extract the view {h_read:.2f} s, rank_targets"
         f" {h_rank:.2f} s; imports {h_imports:.2f} s); small pages are"
         f" {(h_read + h_rank) / (p_read + p_rank):.2f}x as fast"

@@ -170,7 +170,7 @@ def test_the_backtest_is_deterministic() -> None:
 @pytest.mark.slow
 def test_gdes_backtest_command_on_a_short_window(capsys: pytest.CaptureFixture[str]) -> None:
     """The command on GDES, fitted up to 2017-12 and predicting 2018-06 (about 15 s; the full
-    2022 run takes about a minute)."""
+    2022 run takes about two minutes)."""
     if not GDES.is_dir():
         pytest.skip("GDES snapshots not found at ../shared/data/gdes beside the repository")
     with pytest.raises(SystemExit) as done:
