@@ -752,9 +752,9 @@ class LinkModel:
         never-seen scores are on separate scales (compare within each group only).
         ``new_pairs="any"``: never-seen pairs may join any two firms and are scored by the
         any-pair trees; the scores are on one scale, every seen pair (1 to 2) above every
-        never-seen pair (0 to 1). In every training window of a network like GDES a seen pair
-        became a link about half the time and a never-seen pair almost never, so no never-seen
-        pair is put above a seen one."""
+        never-seen pair (0 to 1). In every half-year of GDES from 2016 to 2022, 37–68% of the
+        pairs seen before were links of the next snapshot, against about one in a million
+        never-seen pairs, so no never-seen pair is put above a seen one."""
         from threadpoolctl import threadpool_limits
 
         unseen_model = self.any_model if new_pairs == "any" else self.new_model

@@ -9,8 +9,9 @@ pages (a median of 2.92 s against 1.84 s, eight processes of each in turn); run 
 huge-page processes were as fast as small-page ones. The kernel counted no compaction stall,
 so the cost lies in where it finds free huge pages, outside the process. Otherwise the two
 were about as fast, first call or later ones, so the command turns the advice off for its own
-process, and its time no longer depends on what ran before it. A library caller keeps numpy's default;
-``NUMPY_MADVISE_HUGEPAGE`` (numpy's own switch, read when numpy is imported) decides when set.
+process, and its time no longer depends on what ran before it. A library caller keeps numpy's
+default; ``NUMPY_MADVISE_HUGEPAGE`` (numpy's own switch, read when numpy is imported) decides
+when set.
 """
 
 from __future__ import annotations
