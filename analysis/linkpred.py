@@ -28,10 +28,10 @@ The learned combination (:func:`fit_link_model`) is three gradient-boosted tree 
 pairs seen before, one for never-seen pairs of known firms (the candidates a search near a firm
 finds), and one for never-seen pairs of any two firms, either perhaps new to the network (the
 pairs a list of links is measured against when non-links are drawn at random). All are fitted
-on *earlier windows only*: for every
-snapshot ``w`` up to the last training snapshot, features from snapshots up to ``w - h`` (``h``
-the forecast horizon) are labelled by snapshot ``w``. Applied to the network up to the last
-training snapshot, it predicts ``h`` snapshots ahead; no row of the target snapshot is read.
+on *earlier windows only*: for every snapshot ``w`` up to the last training snapshot, features
+from snapshots up to ``w - h`` (``h`` the forecast horizon) are labelled by snapshot ``w``.
+Applied to the network up to the last training snapshot, it predicts ``h`` snapshots ahead; no
+row of the target snapshot is read.
 A seen pair's score is the mean of two ranks among the pairs scored: by the seen-pair trees and
 by its smoothed sighting history (:func:`smoothed_history`, the decay chosen on the latest
 training window). Reports can differ by season (an annual report lists more suppliers than a
@@ -899,8 +899,8 @@ def fit_link_model(
     max_rows_per_window: int = 60_000,
     seed: int = 0,
 ) -> LinkModel:
-    """Fit the seen-pair, new-pair and any-pair models on every window of ``links`` (see the module
-    docstring): each snapshot ``w`` with at least ``min_history`` snapshots before
+    """Fit the seen-pair, new-pair and any-pair models on every window of ``links`` (see the
+    module docstring): each snapshot ``w`` with at least ``min_history`` snapshots before
     ``w - horizon + 1`` is one target. Only ``links`` is read, so pass the network up to the
     last snapshot that may be used for training.
 
