@@ -849,6 +849,11 @@ def _history_first(trees: FloatArray, level: FloatArray) -> FloatArray:
     return np.asarray(np.searchsorted(distinct, level) + trees, dtype=np.float64)
 
 
+def _at_most(keys: IntArray, cap: int, rng: np.random.Generator) -> IntArray:
+    """``keys`` (sorted), or a seeded sample of ``cap`` of them, sorted, when there are more."""
+    return np.sort(rng.choice(keys, cap, replace=False)) if len(keys) > cap else keys
+
+
 def _window_rows(
     links: DatedLinks, target: int, horizon: int, *, neg_ratio: int, max_rows: int, seed: int
 ) -> _Window:
@@ -857,35 +862,29 @@ def _window_rows(
     past = links.until(target - horizon)
     hist = pair_history(past)
     truth = links.keys_at(target)
-    seen_keys = hist.keys
-    if len(seen_keys) > max_rows:
-        seen_keys = np.sort(rng.choice(seen_keys, max_rows, replace=False))
     n = links.n_nodes
-    x_seen = pair_features(past, seen_keys // n, seen_keys % n, history=hist)
-    y_seen = _member(seen_keys, truth)
+
+    def rows(keys: IntArray) -> tuple[FloatArray, BoolArray]:
+        return pair_features(past, keys // n, keys % n, history=hist), _member(keys, truth)
+
+    seen_keys = _at_most(hist.keys, max_rows, rng)
+    x_seen, y_seen = rows(seen_keys)
     known = _known_firms(past)
-    fresh = truth[~_member(truth, hist.keys)]
-    fresh = fresh[known[fresh // n] & known[fresh % n]]
-    if len(fresh) > max_rows // (neg_ratio + 1):
-        fresh = np.sort(rng.choice(fresh, max_rows // (neg_ratio + 1), replace=False))
+    unseen = truth[~_member(truth, hist.keys)]
+    cap = max_rows // (neg_ratio + 1)  # never-seen links per window
+    fresh = _at_most(unseen[known[unseen // n] & known[unseen % n]], cap, rng)
     negatives = sample_new_pairs(past, neg_ratio * max(len(fresh), 1), seed=seed + target)
-    new_keys = np.union1d(fresh, negatives)
-    x_new = pair_features(past, new_keys // n, new_keys % n, history=hist)
-    y_new = _member(new_keys, truth)
+    x_new, y_new = rows(np.union1d(fresh, negatives))
     # any two firms: every never-seen link of the target, a firm new or not, against pairs
     # drawn uniformly from all firms
-    unseen = truth[~_member(truth, hist.keys)]
-    if len(unseen) > max_rows // (neg_ratio + 1):
-        unseen = np.sort(rng.choice(unseen, max_rows // (neg_ratio + 1), replace=False))
+    unseen = _at_most(unseen, cap, rng)
     drawn = sample_any_pairs(
         n,
         neg_ratio * max(len(unseen), 1),
         exclude=np.union1d(hist.keys, truth),
         seed=[seed, target, 1],
     )
-    any_keys = np.union1d(unseen, drawn)
-    x_any = pair_features(past, any_keys // n, any_keys % n, history=hist)
-    y_any = _member(any_keys, truth)
+    x_any, y_any = rows(np.union1d(unseen, drawn))
     presence = hist.presence[np.searchsorted(hist.keys, seen_keys)]
     return _Window(target, x_seen, y_seen, presence, x_new, y_new, x_any, y_any)
 
